@@ -1,0 +1,43 @@
+# The map of the workflow. `make train` and `make test` set everything up on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+IN  ?= data/samples/linkedin_export
+OUT ?= reports/classified.csv
+
+.PHONY: train test lint classify bench clean-venv help
+
+help:
+	@echo "make train     train on data/, write models/intent-es.joblib and its report"
+	@echo "make test      run all tests (unit, data check, end-to-end)"
+	@echo "make lint      ruff + mypy"
+	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
+	@echo "make bench     speed and memory benchmarks"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+train: $(STAMP)
+	$(PY) train.py $(if $(DATA),--data $(DATA))
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests train.py hatch_build.py benchmarks
+	$(PY) -m ruff format --check src tests train.py hatch_build.py benchmarks
+	$(PY) -m mypy
+
+classify: $(STAMP)
+	$(VENV)/bin/intent classify $(IN) -o $(OUT) --force
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_core.py
+
+clean-venv:
+	rm -rf $(VENV)

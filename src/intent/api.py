@@ -1,0 +1,77 @@
+"""The public functions. The default model loads lazily, once per process, thread-safely."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+
+from intent.config import DEFAULT_MODEL_OUTPUT, MODEL_ENV_VAR, PACKAGED_MODEL_PATH
+from intent.errors import ModelLoadError
+from intent.model import IntentModel, Prediction
+from intent.model_io import load_model_file
+
+ModelRef = IntentModel | str | Path | None
+
+_LOCK = threading.Lock()
+_CACHE: dict[Path, IntentModel] = {}
+
+
+def default_model_path() -> Path:
+    """``$INTENT_MODEL`` if set, else the model shipped in the package or the source checkout."""
+    env = os.environ.get(MODEL_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    for candidate in (PACKAGED_MODEL_PATH, DEFAULT_MODEL_OUTPUT):
+        if candidate.is_file():
+            return candidate
+    raise ModelLoadError(
+        f"No trained model found (looked at {PACKAGED_MODEL_PATH} and {DEFAULT_MODEL_OUTPUT}). "
+        f"Fix: run `make train`, or set {MODEL_ENV_VAR} to a model file."
+    )
+
+
+def load_model(path: str | Path | None = None) -> IntentModel:
+    """Load a model file (default: see `default_model_path`); cached per resolved path."""
+    resolved = (Path(path).expanduser() if path is not None else default_model_path()).resolve()
+    with _LOCK:
+        model = _CACHE.get(resolved)
+        if model is None:
+            model = load_model_file(resolved)
+            _CACHE[resolved] = model
+    return model
+
+
+def _resolve(model: ModelRef) -> IntentModel:
+    return model if isinstance(model, IntentModel) else load_model(model)
+
+
+@overload
+def predict(texts: str, *, model: ModelRef = None) -> str: ...  # type: ignore[overload-overlap]
+@overload
+def predict(texts: Iterable[str], *, model: ModelRef = None) -> list[str]: ...
+def predict(texts: str | Iterable[str], *, model: ModelRef = None) -> str | list[str]:
+    """The intent of one message (a label) or of many (a list of labels).
+
+    Raises TypeError for a non-string (naming its position) and ValueError for an empty
+    message: use `classify` when you want a per-message status instead of an error.
+    """
+    return _resolve(model).predict(texts)
+
+
+def predict_proba(texts: str | Iterable[str], *, model: ModelRef = None) -> np.ndarray:
+    """Probabilities per label in `LABELS` order: shape (3,) for a string, (n, 3) for many."""
+    return _resolve(model).predict_proba(texts)
+
+
+@overload
+def classify(texts: str, *, model: ModelRef = None) -> Prediction: ...  # type: ignore[overload-overlap]
+@overload
+def classify(texts: Iterable[str], *, model: ModelRef = None) -> list[Prediction]: ...
+def classify(texts: str | Iterable[str], *, model: ModelRef = None) -> Prediction | list[Prediction]:
+    """Full results (label, confidence, probabilities, uncertain, status) for one or many."""
+    return _resolve(model).classify(texts)

@@ -1,0 +1,129 @@
+"""Constants, labels, paths and defaults: defined once, imported everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+#: The three intents, in the fixed order used for probabilities and reports.
+LABELS: Final[tuple[str, ...]] = (
+    "spam_sales",
+    "genuine_networking",
+    "gatekeeping_rejection",
+)
+
+#: Short Spanish names for people reading reports.
+LABEL_NAMES_ES: Final[dict[str, str]] = {
+    "spam_sales": "Spam / venta",
+    "genuine_networking": "Networking genuino",
+    "gatekeeping_rejection": "Rechazo / gatekeeping",
+}
+
+#: What people write in a label column, mapped to the canonical names (lowercase, "_" for spaces).
+LABEL_ALIASES: Final[dict[str, str]] = {
+    "spam": "spam_sales",
+    "sales": "spam_sales",
+    "venta": "spam_sales",
+    "ventas": "spam_sales",
+    "spam_venta": "spam_sales",
+    "spam/venta": "spam_sales",
+    "networking": "genuine_networking",
+    "genuine": "genuine_networking",
+    "networking_genuino": "genuine_networking",
+    "genuino": "genuine_networking",
+    "rechazo": "gatekeeping_rejection",
+    "rejection": "gatekeeping_rejection",
+    "gatekeeping": "gatekeeping_rejection",
+    "rechazo/gatekeeping": "gatekeeping_rejection",
+}
+
+PACKAGE_DIR: Final[Path] = Path(__file__).resolve().parent
+#: Repository root when running from a source checkout (src layout).
+PROJECT_DIR: Final[Path] = PACKAGE_DIR.parent.parent
+DATA_DIR: Final[Path] = PROJECT_DIR / "data"
+TRAIN_CSV: Final[Path] = DATA_DIR / "train.csv"
+TEST_CSV: Final[Path] = DATA_DIR / "test.csv"
+MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
+
+MODEL_NAME: Final[str] = "intent-es"
+#: Where `make train` writes the shipped model (committed) and its report.
+DEFAULT_MODEL_OUTPUT: Final[Path] = MODELS_DIR / f"{MODEL_NAME}.joblib"
+#: Where a wheel carries the same file (the build copies it in), so `pip install .` works too.
+PACKAGED_MODEL_PATH: Final[Path] = PACKAGE_DIR / "_model" / f"{MODEL_NAME}.joblib"
+#: Environment variable that points `predict()` at another model file.
+MODEL_ENV_VAR: Final[str] = "INTENT_MODEL"
+
+#: Default spaCy pipeline: a blank Spanish pipeline plus lookup lemmas (no download needed).
+DEFAULT_SPACY_MODEL: Final[str] = "blank:es"
+
+#: Messages longer than this are truncated before processing (and flagged by `classify`).
+MAX_CHARS: Final[int] = 20_000
+
+#: Placeholders that replace specifics while keeping their signal.
+PLACEHOLDERS: Final[dict[str, str]] = {
+    "url": "xxurl",
+    "email": "xxemail",
+    "phone": "xxphone",
+    "money": "xxmoney",
+    "percent": "xxpercent",
+    "number": "xxnum",
+    "mention": "xxmention",
+    "hashtag": "xxhashtag",
+    "emoji": "xxemoji",
+}
+
+#: Stop words that carry intent and are therefore kept: negations, pronouns, interrogatives.
+KEEP_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        # negations and refusals
+        "no",
+        "ni",
+        "nunca",
+        "jamas",
+        "tampoco",
+        "nada",
+        "nadie",
+        "ninguno",
+        "ninguna",
+        "sin",
+        # pronouns: who is addressed, who is talked about
+        "yo",
+        "me",
+        "mi",
+        "mis",
+        "conmigo",
+        "tu",
+        "tus",
+        "te",
+        "ti",
+        "contigo",
+        "vos",
+        "usted",
+        "ustedes",
+        "nos",
+        "nosotros",
+        "nosotras",
+        "os",
+        "vosotros",
+        "su",
+        "sus",
+        "nuestro",
+        "nuestra",
+        "nuestros",
+        "nuestras",
+        # interrogatives and motive
+        "que",
+        "quien",
+        "quienes",
+        "por",
+        "porque",
+        "como",
+        "cuando",
+        "donde",
+        "cual",
+        "para",
+        "si",
+    }
+)
+
+RANDOM_SEED: Final[int] = 13

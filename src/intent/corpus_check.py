@@ -1,0 +1,220 @@
+"""Quality gate for the shipped corpus (data/train.csv, data/test.csv); `make test` runs it.
+
+Checks the schema and codes, empty texts, unique ids, exact duplicates, near-duplicates
+(character 5-gram Jaccard) between test and train, within test and within train, and the
+per-label minimums. Every failure names the offending rows.
+
+    python -m intent.corpus_check [DATA_DIR]
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from intent.config import DATA_DIR, LABELS
+
+COLUMNS: Final = ("id", "text", "label", "region", "register", "form", "subtype", "edge_rule", "source")
+REGIONS: Final = (
+    "spain",
+    "mexico",
+    "argentina_uruguay",
+    "colombia",
+    "chile",
+    "peru",
+    "venezuela_caribbean",
+)
+LATAM: Final = REGIONS[1:]
+REGISTERS: Final = ("formal", "neutral", "casual", "spanglish")
+FORMS: Final = ("invitation", "inbox", "reply", "inmail")
+SUBTYPES: Final[dict[str, tuple[str, ...]]] = {
+    "spam_sales": (
+        "cold_pitch",
+        "meeting_lead",
+        "link_offer",
+        "mlm_crypto",
+        "scam_phishing",
+        "connect_then_pitch",
+        "commission_recruiting",
+    ),
+    "genuine_networking": (
+        "peer_connect",
+        "collaboration",
+        "advice_referral",
+        "congrats_thanks",
+        "recruiting_real_role",
+        "warm_reply",
+    ),
+    "gatekeeping_rejection": (
+        "decline_invitation",
+        "question_motive",
+        "refuse_offer",
+        "stop_contact",
+        "lecture",
+    ),
+}
+EDGE_RULES: Final = ("", "1", "2", "3", "4", "5", "6")
+INVITATION_MAX_CHARS: Final = 300
+NEAR_DUP_JACCARD: Final = 0.6
+SHORT_EXEMPT_CHARS: Final = 30  # within train, two messages both shorter than this may be alike
+MINIMUMS: Final = {"train": (2400, 700), "test": (450, 150)}  # (total, per label)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    rows: tuple[str, ...]  # ids (or line numbers) of the rows at fault
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message} [{', '.join(self.rows)}]"
+
+
+Row = dict[str, str]
+
+
+def read_rows(path: Path) -> list[Row]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def normalized_for_comparison(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def shingles(text: str, n: int = 5) -> list[str]:
+    """Character n-grams of the normalized text; a text shorter than n is its own shingle."""
+    t = normalized_for_comparison(text)
+    return [t] if len(t) < n else [t[i : i + n] for i in range(len(t) - n + 1)]
+
+
+def jaccard_matrix(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Pairwise 5-gram Jaccard similarity between two lists of texts (dense, len(a) x len(b))."""
+    vec = CountVectorizer(analyzer=shingles, binary=True, dtype=np.int32)
+    m = vec.fit_transform(list(a) + list(b)).tocsr()
+    ma, mb = m[: len(a)], m[len(a) :]
+    inter = (ma @ mb.T).toarray().astype(np.float64)
+    size_a = np.asarray(ma.sum(axis=1)).ravel()[:, None]
+    size_b = np.asarray(mb.sum(axis=1)).ravel()[None, :]
+    union = size_a + size_b - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def check_rows(name: str, rows: list[Row]) -> list[Problem]:
+    """Schema, codes, empties, ids, exact duplicates and form limits of one file."""
+    problems: list[Problem] = []
+    if not rows:
+        return [Problem(name, (), "file has no rows")]
+    missing = [c for c in COLUMNS if c not in rows[0]]
+    if missing:
+        return [Problem(name, (), f"missing columns {missing}; expected {list(COLUMNS)}")]
+
+    def bad(message: str, predicate: object) -> None:
+        hits = tuple(r["id"] or f"line {i + 2}" for i, r in enumerate(rows) if predicate(r))  # type: ignore[operator]
+        if hits:
+            problems.append(Problem(name, hits, message))
+
+    bad("empty text", lambda r: not r["text"].strip())
+    bad(f"label not in {list(LABELS)}", lambda r: r["label"] not in LABELS)
+    bad(f"region not in {list(REGIONS)}", lambda r: r["region"] not in REGIONS)
+    bad(f"register not in {list(REGISTERS)}", lambda r: r["register"] not in REGISTERS)
+    bad(f"form not in {list(FORMS)}", lambda r: r["form"] not in FORMS)
+    bad("subtype does not belong to the label", lambda r: r["subtype"] not in SUBTYPES.get(r["label"], ()))
+    bad("edge_rule not in 1-6", lambda r: r["edge_rule"] not in EDGE_RULES)
+    bad(
+        f"invitation note longer than {INVITATION_MAX_CHARS} characters",
+        lambda r: r["form"] == "invitation" and len(r["text"]) > INVITATION_MAX_CHARS,
+    )
+    bad("empty id", lambda r: not r["id"].strip())
+    ids = Counter(r["id"] for r in rows)
+    dup_ids = tuple(sorted(i for i, c in ids.items() if c > 1 and i))
+    if dup_ids:
+        problems.append(Problem(name, dup_ids, "duplicate ids"))
+    by_text: dict[str, list[str]] = {}
+    for r in rows:
+        by_text.setdefault(normalized_for_comparison(r["text"]), []).append(r["id"])
+    for ids_ in by_text.values():
+        if len(ids_) > 1:
+            problems.append(Problem(name, tuple(ids_), "exact duplicate texts"))
+    return problems
+
+
+def near_duplicates(
+    name: str, rows_a: list[Row], rows_b: list[Row] | None = None, exempt_short: bool = False
+) -> tuple[list[Problem], float]:
+    """Pairs at or over the Jaccard limit (within one file if rows_b is None); and the max similarity."""
+    same = rows_b is None
+    b = rows_a if rows_b is None else rows_b
+    sim = jaccard_matrix([r["text"] for r in rows_a], [r["text"] for r in b])
+    if same:
+        sim = np.triu(sim, k=1)
+    if exempt_short:
+        short_a = np.array([len(r["text"]) < SHORT_EXEMPT_CHARS for r in rows_a])
+        short_b = np.array([len(r["text"]) < SHORT_EXEMPT_CHARS for r in b])
+        sim = np.where(short_a[:, None] & short_b[None, :], 0.0, sim)
+    hits = np.argwhere(sim >= NEAR_DUP_JACCARD)
+    problems = [
+        Problem(name, (rows_a[i]["id"], b[j]["id"]), f"near-duplicate (5-gram Jaccard {sim[i, j]:.2f})")
+        for i, j in hits
+    ]
+    return problems, float(sim.max()) if sim.size else 0.0
+
+
+def check_minimums(name: str, rows: list[Row], total: int, per_label: int) -> list[Problem]:
+    counts = Counter(r["label"] for r in rows)
+    problems = []
+    if len(rows) < total:
+        problems.append(Problem(name, (), f"{len(rows)} rows, need at least {total}"))
+    for label in LABELS:
+        if counts[label] < per_label:
+            problems.append(Problem(name, (), f"{counts[label]} rows of {label}, need at least {per_label}"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Report:
+    problems: list[Problem]
+    max_test_train_similarity: float
+
+
+def check_corpus(data_dir: Path = DATA_DIR, minimums: dict[str, tuple[int, int]] = MINIMUMS) -> Report:
+    """Run every check on ``data_dir/train.csv`` and ``data_dir/test.csv``."""
+    train, test = read_rows(data_dir / "train.csv"), read_rows(data_dir / "test.csv")
+    problems = check_rows("train.csv", train) + check_rows("test.csv", test)
+    if problems and any(p.message.startswith("missing columns") for p in problems):
+        return Report(problems, float("nan"))
+    overlap = {r["id"] for r in train} & {r["id"] for r in test}
+    if overlap:
+        problems.append(Problem("train.csv+test.csv", tuple(sorted(overlap)), "ids used in both files"))
+    cross, max_sim = near_duplicates("test.csv vs train.csv", test, train)
+    problems += cross
+    problems += near_duplicates("test.csv", test)[0]
+    problems += near_duplicates("train.csv", train, exempt_short=True)[0]
+    for name, rows in (("train", train), ("test", test)):
+        problems += check_minimums(f"{name}.csv", rows, *minimums[name])
+    return Report(problems, max_sim)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    data_dir = Path(args[0]) if args else DATA_DIR
+    report = check_corpus(data_dir)
+    for problem in report.problems:
+        print(problem)
+    print(
+        f"{len(report.problems)} problem(s); largest test-train 5-gram Jaccard: "
+        f"{report.max_test_train_similarity:.3f}"
+    )
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Errors a user can cause: each says what is wrong and how to fix it.
+
+The CLI prints these as one message, without a traceback; anything else is a bug and fails loudly.
+"""
+
+from __future__ import annotations
+
+
+class IntentError(Exception):
+    """Base class for user-facing errors."""
+
+
+class ModelLoadError(IntentError):
+    """A model file (or the spaCy pipeline it needs) is missing, damaged or incompatible."""
+
+
+class DataError(IntentError, ValueError):
+    """Input data is unusable: a bad file, a missing column, an unknown label."""

@@ -1,0 +1,178 @@
+"""The model: one scikit-learn Pipeline (preprocess -> features -> linear classifier), and
+`IntentModel`, which turns its probabilities into labels, confidences and abstentions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from intent.config import DEFAULT_SPACY_MODEL, LABELS, MAX_CHARS, RANDOM_SEED
+from intent.features import build_features
+from intent.preprocess import SpacyPreprocessor, check_texts
+
+CLASSIFIERS = ("logreg", "svm")
+
+
+def build_classifier(kind: str = "logreg", C: float = 1.0, seed: int = RANDOM_SEED) -> Any:
+    """A linear classifier with probabilities.
+
+    ``logreg`` is multinomial logistic regression (probabilities from its own loss);
+    ``svm`` is a linear SVM calibrated with Platt scaling over 3 internal folds.
+    """
+    if kind == "logreg":
+        return LogisticRegression(C=C, max_iter=5000, random_state=seed)
+    if kind == "svm":
+        return CalibratedClassifierCV(
+            LinearSVC(C=C, random_state=seed),
+            method="sigmoid",
+            cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=seed),
+        )
+    raise ValueError(f"unknown classifier {kind!r}; choose one of {CLASSIFIERS}")
+
+
+def build_pipeline(
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    drop_stopwords: bool = True,
+    word_ngram_range: tuple[int, int] = (1, 2),
+    char_ngram_range: tuple[int, int] = (2, 5),
+    classifier: str = "logreg",
+    C: float = 1.0,
+    seed: int = RANDOM_SEED,
+) -> Pipeline:
+    """The whole model as one Pipeline; its steps are named preprocess, features, classifier."""
+    return Pipeline(
+        [
+            ("preprocess", SpacyPreprocessor(spacy_model=spacy_model, drop_stopwords=drop_stopwords)),
+            ("features", build_features(word_ngram_range, char_ngram_range)),
+            ("classifier", build_classifier(classifier, C, seed)),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One message's result.
+
+    ``label`` is None only when there was nothing to classify (``status == "empty"``).
+    ``uncertain`` is True when ``confidence`` is under the model's threshold: a label is
+    still given, but it should be checked by a person. ``status`` is ``ok``, ``empty``
+    or ``truncated`` (longer than the length cap; only the start was read).
+    """
+
+    label: str | None
+    confidence: float
+    probabilities: dict[str, float] = field(default_factory=dict)
+    uncertain: bool = False
+    status: str = "ok"
+
+
+def _empty_positions(texts: list[str]) -> list[int]:
+    return [i for i, t in enumerate(texts) if not t.strip()]
+
+
+class IntentModel:
+    """A trained pipeline plus what it needs at prediction time: label order and threshold.
+
+    Parameters
+    ----------
+    pipeline:
+        A fitted `build_pipeline` Pipeline.
+    threshold:
+        Confidence under which a prediction is flagged ``uncertain``.
+    metadata:
+        Training facts (versions, data hash, metrics), stored beside the model.
+    """
+
+    def __init__(self, pipeline: Pipeline, threshold: float = 0.5, metadata: dict[str, Any] | None = None):
+        self.pipeline = pipeline
+        self.threshold = threshold
+        self.metadata = dict(metadata or {})
+        classes = list(pipeline.classes_)
+        if sorted(classes) != sorted(LABELS):
+            raise ValueError(f"model was trained on labels {classes}, expected {list(LABELS)}")
+        self._order = np.array([classes.index(label) for label in LABELS])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return LABELS
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        return np.asarray(self.pipeline.predict_proba(texts))[:, self._order]
+
+    @overload
+    def predict(self, texts: str) -> str: ...  # type: ignore[overload-overlap]
+    @overload
+    def predict(self, texts: Iterable[str]) -> list[str]: ...
+    def predict(self, texts: str | Iterable[str]) -> str | list[str]:
+        """Label one message (str -> str) or many (iterable -> list).
+
+        Empty or whitespace-only messages raise ValueError: intent never guesses on
+        nothing. Use `classify` to get a per-message status instead.
+        """
+        single = isinstance(texts, str)
+        batch = check_texts([texts] if single else texts)
+        empty = _empty_positions(batch)
+        if empty:
+            where = "the message" if single else f"message at position {empty[0]}"
+            raise ValueError(
+                f"{where} is empty or whitespace only; there is nothing to classify. "
+                "Use classify() for a per-message status instead."
+            )
+        labels = [LABELS[i] for i in self._proba(batch).argmax(axis=1)]
+        return labels[0] if single else labels
+
+    def predict_proba(self, texts: str | Iterable[str]) -> np.ndarray:
+        """Probabilities in `LABELS` order: shape (3,) for one message, (n, 3) for many."""
+        single = isinstance(texts, str)
+        batch = check_texts([texts] if single else texts)
+        empty = _empty_positions(batch)
+        if empty:
+            raise ValueError(f"message at position {empty[0]} is empty; there is nothing to classify")
+        proba = self._proba(batch)
+        return proba[0] if single else proba
+
+    @overload
+    def classify(self, texts: str) -> Prediction: ...  # type: ignore[overload-overlap]
+    @overload
+    def classify(self, texts: Iterable[str]) -> list[Prediction]: ...
+    def classify(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
+        """Full results: label, confidence, probabilities, uncertain flag and status."""
+        single = isinstance(texts, str)
+        batch = check_texts([texts] if single else texts)
+        results: list[Prediction | None] = [None] * len(batch)
+        todo = []
+        for i, text in enumerate(batch):
+            if text.strip():
+                todo.append(i)
+            else:
+                results[i] = Prediction(label=None, confidence=0.0, uncertain=True, status="empty")
+        proba = self._proba([batch[i] for i in todo])
+        for row, i in zip(proba, todo, strict=True):
+            best = int(row.argmax())
+            confidence = float(row[best])
+            results[i] = Prediction(
+                label=LABELS[best],
+                confidence=confidence,
+                probabilities={label: float(p) for label, p in zip(LABELS, row, strict=True)},
+                uncertain=confidence < self.threshold,
+                status="truncated" if len(batch[i]) > MAX_CHARS else "ok",
+            )
+        done = [r for r in results if r is not None]
+        return done[0] if single else done
+
+    def __repr__(self) -> str:
+        return f"IntentModel(threshold={self.threshold:.3f}, spacy={self.spacy_model!r})"
+
+    @property
+    def spacy_model(self) -> str:
+        return str(self.pipeline.named_steps["preprocess"].spacy_model)

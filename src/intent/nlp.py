@@ -1,0 +1,62 @@
+"""The spaCy Spanish pipeline: built once per process from its name, never pickled.
+
+``"blank:es"`` (the default) is ``spacy.blank("es")`` plus lookup lemmas from
+spacy-lookups-data: no download, fast, good enough for intent. Any installed
+``es_core_news_*`` package can be named instead to use its trained lemmatizer.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from intent.errors import ModelLoadError
+
+_LOCK = threading.Lock()
+# Components that lemmatization does not need; excluding them makes full pipelines much faster.
+_UNNEEDED = ("parser", "ner", "senter", "textcat")
+
+
+def get_nlp(name: str) -> Language:
+    """Return the process-wide spaCy pipeline called ``name``, building it on first use."""
+    with _LOCK:
+        return _build(name)
+
+
+@lru_cache(maxsize=4)
+def _build(name: str) -> Language:
+    if name.startswith("blank:"):
+        lang = name.split(":", 1)[1]
+        nlp = spacy.blank(lang)
+        try:
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+        except (ValueError, OSError) as exc:  # lookup tables missing
+            raise ModelLoadError(
+                f"spaCy's lookup lemmas for '{lang}' are not installed ({exc}). "
+                "Fix: pip install spacy-lookups-data (or reinstall intent)."
+            ) from exc
+        return nlp
+    try:
+        return spacy.load(name, exclude=list(_UNNEEDED))
+    except OSError as exc:
+        raise ModelLoadError(
+            f"The spaCy pipeline '{name}' is not installed. Fix: install it "
+            f"(pip install {name}) or train with the default pipeline 'blank:es'."
+        ) from exc
+
+
+def describe(name: str) -> dict[str, str]:
+    """What the pipeline is, for the model's metadata."""
+    nlp = get_nlp(name)
+    meta = nlp.meta
+    return {
+        "name": name,
+        "lang": str(nlp.lang),
+        "pipeline": ",".join(nlp.pipe_names),
+        "package_version": str(meta.get("version", "")),
+        "spacy_version": spacy.__version__,
+    }

@@ -1,0 +1,128 @@
+"""Text normalization before spaCy: repair, placeholders, squashing, case and accent folding.
+
+LinkedIn exports carry HTML entities, ``<br>`` tags, non-breaking spaces and mojibake; people
+type without accents, stretch letters and paste links and prices. Normalizing all of that makes
+"informacion" meet "información" and turns specifics (a URL, a price) into the signal they carry.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import ftfy
+
+from intent.config import MAX_CHARS, PLACEHOLDERS
+
+_BR = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*p\s*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+# Zero-width characters, bidi marks, soft hyphen, BOM: invisible and meaningless for intent.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+_TLDS = (
+    "com|net|org|io|co|es|mx|ar|cl|pe|uy|ve|do|ec|bo|py|gt|cr|pa|hn|sv|ni|cu|pr|ly|app|me|"
+    "info|biz|link|site|online|store|shop|ai|dev|tech|academy|page|gl|gle|to|tv|us|lat"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+"
+    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_NUM = r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?"
+_CURRENCY_BEFORE = r"(?:US\$|U\$S|USD|EUR|MXN|COP|CLP|ARS|PEN|UYU|VES|DOP|S/\.?|\$|€|£)"
+_CURRENCY_AFTER = (
+    r"(?:€|\$|k€|euros?|d[oó]lares?|pesos?|soles?|bol[ií]vares?|usd|eur|mxn|cop|clp|ars|pen|"
+    r"lucas?|palos?)"
+)
+_MONEY = re.compile(
+    rf"{_CURRENCY_BEFORE}\s?{_NUM}(?:\s?(?:k|mil|millones|M)\b)?"
+    rf"|\b{_NUM}\s?(?:(?:k|mil|millones?)\s?(?:de\s)?)?{_CURRENCY_AFTER}(?!\w)",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(rf"\b{_NUM}\s?(?:%|por\s?ciento\b)", re.IGNORECASE)
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{2,5}\)?){2,5}(?![\w])")
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_EMOJI = re.compile(
+    "(?:[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff]"
+    "[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u200d\u20e3]*)+"
+)
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_PLACEHOLDER_SET = frozenset(PLACEHOLDERS.values())
+
+
+def repair(text: str) -> str:
+    """Undo export damage: tags, HTML entities, mojibake, odd spaces and invisible characters."""
+    text = _SURROGATES.sub("", text)
+    text = _BR.sub("\n", text)
+    text = _TAG.sub(" ", text)
+    # Entities can arrive escaped twice ("&amp;#39;"); two passes undo both.
+    text = html.unescape(html.unescape(text))
+    text = ftfy.fix_text(text, unescape_html=False, normalization="NFC")
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+def _phone_or_number(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return f" {PLACEHOLDERS['phone']} " if digits >= 8 else match.group(0)
+
+
+def mask(text: str) -> str:
+    """Replace specifics (links, contacts, amounts, emoji) with placeholders that keep the signal."""
+    text = _EMAIL.sub(f" {PLACEHOLDERS['email']} ", text)
+    text = _URL.sub(f" {PLACEHOLDERS['url']} ", text)
+    text = _MENTION.sub(f" {PLACEHOLDERS['mention']} ", text)
+    text = _HASHTAG.sub(f" {PLACEHOLDERS['hashtag']} ", text)
+    text = _MONEY.sub(f" {PLACEHOLDERS['money']} ", text)
+    text = _PERCENT.sub(f" {PLACEHOLDERS['percent']} ", text)
+    text = _PHONE.sub(_phone_or_number, text)
+    text = _NUMBER.sub(f" {PLACEHOLDERS['number']} ", text)
+    text = _EMOJI.sub(f" {PLACEHOLDERS['emoji']} ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def squash_repeats(text: str) -> str:
+    """Collapse letters stretched three or more times ("holaaa" -> "hola"); Spanish never triples."""
+    return _REPEATS.sub(r"\1", text)
+
+
+def fold_accents(text: str) -> str:
+    """Strip accents and diaeresis but keep ñ, so "información" meets "informacion"."""
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = []
+    for i, ch in enumerate(decomposed):
+        if unicodedata.combining(ch) and not (ch == "\u0303" and i and decomposed[i - 1] in "nN"):
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def truncate(text: str) -> tuple[str, bool]:
+    """Cap the length so one pasted book cannot stall a batch; report whether it was cut."""
+    if len(text) <= MAX_CHARS:
+        return text, False
+    return text[:MAX_CHARS], True
+
+
+def normalize(text: str) -> str:
+    """The full normalization, in order: repair, placeholders, squash, lowercase.
+
+    Accent folding is left to the caller: lemmas need the accents to be looked up first.
+    """
+    text, _ = truncate(text)
+    return squash_repeats(mask(repair(text))).lower()
+
+
+def is_placeholder(token: str) -> bool:
+    """True for the placeholder tokens `mask` inserts."""
+    return token in _PLACEHOLDER_SET

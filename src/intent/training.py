@@ -1,0 +1,271 @@
+"""Training: cross-validated model selection, the abstention threshold, the test report, and
+the baselines measured in the same run. `train.py` and `intent train` both call `run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from intent.config import DEFAULT_MODEL_OUTPUT, DEFAULT_SPACY_MODEL, LABELS, RANDOM_SEED, TEST_CSV, TRAIN_CSV
+from intent.data import load_labeled, texts_and_labels
+from intent.errors import DataError
+from intent.metrics import choose_threshold, evaluate
+from intent.model import IntentModel, build_classifier, build_pipeline
+from intent.model_io import save_model
+from intent.nlp import describe
+from intent.preprocess import SpacyPreprocessor
+
+
+@dataclass
+class TrainSettings:
+    """Everything `run` needs; defaults reproduce the shipped model.
+
+    Attributes
+    ----------
+    train_sources: CSV files or saved datasets with ``text`` and ``label`` columns.
+    test_source: held-out data for the report (None: cross-validation only).
+    output: where the model is written; its metadata goes beside it as ``.json``.
+    spacy_model: ``"blank:es"`` or an installed ``es_core_news_*`` pipeline.
+    cv_folds: folds for model selection and for the out-of-fold threshold.
+    target_precision: precision confident predictions must reach (sets ``uncertain``).
+    seed: one seed for every random choice, so two runs give the same model.
+    n_jobs: parallel fits during the search.
+    quiet: no progress lines on stderr.
+    """
+
+    train_sources: list[Path] = field(default_factory=lambda: [TRAIN_CSV])
+    test_source: Path | None = TEST_CSV
+    output: Path = DEFAULT_MODEL_OUTPUT
+    spacy_model: str = DEFAULT_SPACY_MODEL
+    cv_folds: int = 5
+    target_precision: float = 0.97
+    seed: int = RANDOM_SEED
+    n_jobs: int = 2
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.train_sources:
+            raise DataError("no training data given. Fix: pass --data FILE (or use the shipped corpus).")
+        if self.cv_folds < 2:
+            raise DataError(f"cv_folds must be at least 2, got {self.cv_folds}")
+        if not 0.0 < self.target_precision <= 1.0:
+            raise DataError(f"target_precision must be in (0, 1], got {self.target_precision}")
+
+
+def search_space(seed: int) -> list[dict[str, list[Any]]]:
+    """Candidate settings for the features and classifier, compared by cross-validated macro-F1."""
+    chars = [(2, 5), (1, 4)]
+    return [
+        {
+            "classifier": [build_classifier("logreg", seed=seed)],
+            "classifier__C": [3.0, 10.0, 30.0],
+            "features__chars__ngram_range": chars,
+        },
+        {
+            "classifier": [build_classifier("svm", seed=seed)],
+            "classifier__estimator__C": [0.1, 0.3, 1.0],
+            "features__chars__ngram_range": chars,
+        },
+    ]
+
+
+def _log(settings: TrainSettings, message: str) -> None:
+    if not settings.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _sha256_of_source(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    names = ["intent", "spacy", "spacy-lookups-data", "scikit-learn", "numpy", "joblib", "datasets"]
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _load(sources: list[Path]) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    labels: list[str] = []
+    for source in sources:
+        t, y = texts_and_labels(load_labeled(source))
+        texts += t
+        labels += y
+    missing = [label for label in LABELS if label not in labels]
+    if missing:
+        raise DataError(f"the training data has no example of {', '.join(missing)}; every label needs some.")
+    return texts, labels
+
+
+def baselines(
+    train_texts: list[str], train_labels: list[str], test_texts: list[str], test_labels: list[str], seed: int
+) -> dict[str, dict[str, Any]]:
+    """Majority class and plain TF-IDF + logistic regression on raw text (no spaCy)."""
+    candidates: dict[str, Pipeline] = {
+        "majority_class": make_pipeline(DummyClassifier(strategy="most_frequent")),
+        "tfidf_logreg_no_spacy": make_pipeline(
+            TfidfVectorizer(), LogisticRegression(max_iter=5000, random_state=seed)
+        ),
+    }
+    out = {}
+    for name, pipe in candidates.items():
+        start = time.perf_counter()
+        pipe.fit(train_texts, train_labels)
+        seconds = time.perf_counter() - start
+        out[name] = {**evaluate(test_labels, list(pipe.predict(test_texts))), "train_seconds": seconds}
+    return out
+
+
+def run(settings: TrainSettings) -> dict[str, Any]:
+    """Train, select, evaluate and save; return the metadata written beside the model."""
+    started = time.perf_counter()
+    texts, labels = _load(settings.train_sources)
+    counts = {label: labels.count(label) for label in LABELS}
+    smallest = min(counts.values())
+    if smallest < settings.cv_folds:
+        raise DataError(
+            f"each label needs at least {settings.cv_folds} examples for {settings.cv_folds}-fold "
+            f"cross-validation; counts: {counts}. Fix: add examples or lower --cv-folds."
+        )
+    _log(settings, f"[1/5] loaded {len(texts)} training messages {counts}")
+
+    pre = SpacyPreprocessor(spacy_model=settings.spacy_model).fit(texts)
+    t0 = time.perf_counter()
+    X = pre.transform(texts)
+    _log(settings, f"[2/5] spaCy preprocessing ({settings.spacy_model}): {time.perf_counter() - t0:.1f}s")
+
+    template = build_pipeline(spacy_model=settings.spacy_model, seed=settings.seed)
+    downstream = Pipeline(template.steps[1:])  # preprocessing is stateless: run it once, above
+    cv = StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    search = GridSearchCV(
+        downstream, search_space(settings.seed), scoring="f1_macro", cv=cv, n_jobs=settings.n_jobs, refit=True
+    )
+    t0 = time.perf_counter()
+    search.fit(X, labels)
+    best_index = int(search.best_index_)
+    cv_scores = [
+        float(search.cv_results_[f"split{k}_test_score"][best_index]) for k in range(settings.cv_folds)
+    ]
+    _log(
+        settings,
+        f"[3/5] model selection over {len(search.cv_results_['params'])} settings x "
+        f"{settings.cv_folds} folds: {time.perf_counter() - t0:.1f}s, best CV macro-F1 "
+        f"{search.best_score_:.3f}",
+    )
+
+    oof = cross_val_predict(
+        search.best_estimator_, X, labels, cv=cv, method="predict_proba", n_jobs=settings.n_jobs
+    )
+    classes = list(search.best_estimator_.classes_)
+    oof = oof[:, [classes.index(label) for label in LABELS]]
+    threshold = choose_threshold(oof, labels, settings.target_precision)
+    _log(
+        settings,
+        f"[4/5] uncertain below confidence {threshold['threshold']:.3f}: confident predictions "
+        f"{threshold['precision']:.1%} precise on {threshold['coverage']:.1%} of messages (out-of-fold)",
+    )
+
+    pipeline = Pipeline([("preprocess", pre), *search.best_estimator_.steps])
+    train_seconds = time.perf_counter() - started
+    metadata: dict[str, Any] = {
+        "name": settings.output.stem,
+        "labels": list(LABELS),
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "train_seconds": round(train_seconds, 2),
+        "versions": _versions(),
+        "spacy_pipeline": describe(settings.spacy_model),
+        "data": {
+            "train": [{"source": str(s), "sha256": _sha256_of_source(s)} for s in settings.train_sources],
+            "train_counts": counts,
+        },
+        "hyperparameters": _readable_params(search.best_params_),
+        "seed": settings.seed,
+        "cv": {
+            "folds": settings.cv_folds,
+            "macro_f1_mean": float(np.mean(cv_scores)),
+            "macro_f1_std": float(np.std(cv_scores)),
+        },
+        "uncertainty": threshold,
+    }
+    if settings.test_source is not None:
+        test_texts, test_labels = texts_and_labels(load_labeled(settings.test_source))
+        metadata["data"]["test"] = {
+            "source": str(settings.test_source),
+            "sha256": _sha256_of_source(settings.test_source),
+            "n": len(test_texts),
+        }
+        model = IntentModel(pipeline, threshold=threshold["threshold"])
+        metadata["test"] = {
+            "model": evaluate(test_labels, model.predict(test_texts)),
+            **baselines(texts, labels, test_texts, test_labels, settings.seed),
+        }
+    model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
+    saved = save_model(model, settings.output)
+    _log(
+        settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB) and its .json report"
+    )
+    return saved
+
+
+def _readable_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "classifier":
+            out["classifier"] = "logreg" if isinstance(value, LogisticRegression) else "svm"
+        else:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def format_report(meta: dict[str, Any]) -> str:
+    """A short plain-text report: CV score, then test scores beside the baselines."""
+    unc, cv = meta["uncertainty"], meta["cv"]
+    lines = [
+        f"model: {meta['model_file']}  ({meta['model_bytes'] / 1e6:.1f} MB, "
+        f"trained in {meta['train_seconds']:.0f}s)",
+        f"settings: {meta['hyperparameters']}",
+        f"cross-validation macro-F1: {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}",
+        f"uncertain below {unc['threshold']:.3f} "
+        f"(confident: {unc['precision']:.1%} precision, {unc['coverage']:.1%} coverage)",
+    ]
+    test = meta.get("test")
+    if test:
+        header = f"{'test set (n=' + str(test['model']['n']) + ')':<28}{'macro-F1':>9}" + "".join(
+            f"{label:>23}" for label in LABELS
+        )
+        lines += ["", header]
+        names = {
+            "model": "intent (spaCy + TF-IDF)",
+            "tfidf_logreg_no_spacy": "TF-IDF + LR, no spaCy",
+            "majority_class": "majority class",
+        }
+        for key, name in names.items():
+            row = test[key]
+            lines.append(
+                f"{name:<28}{row['macro_f1']:>9.3f}"
+                + "".join(f"{row['per_label'][label]['f1']:>23.3f}" for label in LABELS)
+            )
+    return "\n".join(lines)

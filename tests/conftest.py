@@ -1,0 +1,39 @@
+"""Shared fixtures: the tiny hand-written corpus and a model trained on it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from intent.model import IntentModel, build_pipeline
+from intent.model_io import save_model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_CORPUS = FIXTURES / "mini_corpus.csv"
+
+
+def read_mini() -> tuple[list[str], list[str]]:
+    with MINI_CORPUS.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+@pytest.fixture(scope="session")
+def mini_data() -> tuple[list[str], list[str]]:
+    return read_mini()
+
+
+@pytest.fixture(scope="session")
+def mini_model(mini_data: tuple[list[str], list[str]]) -> IntentModel:
+    texts, labels = mini_data
+    pipeline = build_pipeline(C=10.0).fit(texts, labels)
+    return IntentModel(pipeline, threshold=0.5, metadata={"name": "mini"})
+
+
+@pytest.fixture(scope="session")
+def mini_model_path(mini_model: IntentModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "mini.joblib"
+    save_model(mini_model, path)
+    return path

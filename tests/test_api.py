@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import intent
+from intent import api
+from intent.config import DEFAULT_MODEL_OUTPUT, LABELS
+
+
+def test_public_surface_is_small() -> None:
+    assert set(intent.__all__) >= {"predict", "predict_proba", "classify", "load_model", "LABELS"}
+    assert intent.LABELS == LABELS
+
+
+def test_functions_accept_a_model_path(mini_model_path: Path) -> None:
+    assert intent.predict("no gracias", model=mini_model_path) in LABELS
+    assert intent.predict_proba(["a", "b"], model=mini_model_path).shape == (2, 3)
+    results = intent.classify(["hola", ""], model=mini_model_path)
+    assert [r.status for r in results] == ["ok", "empty"]
+
+
+def test_env_var_selects_the_default_model(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTENT_MODEL", str(mini_model_path))
+    assert api.default_model_path() == mini_model_path
+    assert intent.predict("no gracias") in LABELS
+
+
+def test_model_is_loaded_once_and_cached(mini_model_path: Path) -> None:
+    assert intent.load_model(mini_model_path) is intent.load_model(str(mini_model_path))
+
+
+def test_missing_env_model_gives_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTENT_MODEL", str(tmp_path / "missing.joblib"))
+    with pytest.raises(intent.ModelLoadError, match="No model file"):
+        intent.predict("hola")
+
+
+@pytest.mark.slow
+def test_shipped_model_labels_unmistakable_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INTENT_MODEL", raising=False)
+    assert DEFAULT_MODEL_OUTPUT.is_file(), "the trained model must be committed (run `make train`)"
+    examples = {
+        "Hola Juan, ¿tienes 15 minutos esta semana para una demo de nuestro software de facturación? "
+        "Te dejo mi calendario: https://calendly.com/ventas-ejemplo/demo": "spam_sales",
+        "Gana 500 dólares a la semana desde casa con esta oportunidad de negocio, sin experiencia. "
+        "Escríbeme al WhatsApp y te cuento": "spam_sales",
+        "Enhorabuena por tu nuevo puesto, Marta. Fue un placer trabajar contigo en el proyecto de Sevilla, "
+        "ojalá coincidamos de nuevo.": "genuine_networking",
+        "Hola Pablo, vi tu charla sobre arquitectura de datos en el meetup de Bogotá y me encantaría "
+        "intercambiar ideas sobre cómo lo aplican en su equipo.": "genuine_networking",
+        "No me interesa, por favor no me vuelvas a escribir.": "gatekeeping_rejection",
+        "No sé por qué querrías conectar conmigo, no nos conocemos de nada.": "gatekeeping_rejection",
+    }
+    predicted = intent.predict(list(examples))
+    assert predicted == list(examples.values())

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intent.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_predict_prints_label(mini_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", "--model", str(mini_model_path), "no me interesa, gracias"]) == 0
+    out = capsys.readouterr().out
+    assert out.split()[0] in {"spam_sales", "genuine_networking", "gatekeeping_rejection"}
+
+
+def test_predict_json_from_stdin(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("hola\n\nno gracias\n"))
+    assert main(["predict", "--json", "--model", str(mini_model_path)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in rows] == ["ok", "empty", "ok"]
+
+
+def test_user_error_is_one_line_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", "--model", str(tmp_path / "none.joblib"), "hola"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("intent: error:") and "Traceback" not in err and "make train" in err
+
+
+def test_train_py_help_is_the_train_command() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--data" in out and "--spacy-model" in out
+
+
+def test_console_script_help() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "intent.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("predict", "train"):
+        assert command in out

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from intent.config import LABELS, MAX_CHARS
+from intent.model import IntentModel, build_pipeline
+
+
+def test_predict_single_and_batch(mini_model: IntentModel) -> None:
+    assert mini_model.predict("No me interesa, gracias.") in LABELS
+    out = mini_model.predict(["hola", "no gracias"])
+    assert isinstance(out, list) and len(out) == 2
+
+
+def test_predict_proba_in_labels_order(mini_model: IntentModel) -> None:
+    proba = mini_model.predict_proba(["Oferta exclusiva de curso por 49€", "no gracias"])
+    assert proba.shape == (2, 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    single = mini_model.predict_proba("no gracias")
+    assert single.shape == (3,)
+    classes = list(mini_model.pipeline.classes_)
+    raw = mini_model.pipeline.predict_proba(["no gracias"])[0]
+    assert np.allclose(single, [raw[classes.index(label)] for label in LABELS])
+
+
+def test_empty_message_is_never_guessed(mini_model: IntentModel) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        mini_model.predict("   ")
+    with pytest.raises(ValueError, match="position 1"):
+        mini_model.predict(["hola", ""])
+    result = mini_model.classify(["hola", " \n"])
+    assert result[1].label is None and result[1].status == "empty" and result[1].uncertain
+    assert result[0].label in LABELS and result[0].status == "ok"
+
+
+def test_non_string_raises_type_error_with_position(mini_model: IntentModel) -> None:
+    with pytest.raises(TypeError, match="position 2"):
+        mini_model.predict(["a", "b", 3])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        mini_model.classify([None])  # type: ignore[list-item]
+
+
+def test_classify_fields_and_threshold(mini_model: IntentModel) -> None:
+    r = mini_model.classify("Solo conecto con personas que conozco")
+    assert r.label == max(r.probabilities, key=r.probabilities.__getitem__)
+    assert r.confidence == pytest.approx(max(r.probabilities.values()))
+    assert r.uncertain == (r.confidence < mini_model.threshold)
+
+
+def test_long_message_is_truncated_and_flagged(mini_model: IntentModel) -> None:
+    r = mini_model.classify("no me interesa " * (MAX_CHARS // 10))
+    assert r.status == "truncated" and r.label in LABELS
+
+
+def test_same_data_same_model(mini_data: tuple[list[str], list[str]]) -> None:
+    texts, labels = mini_data
+    a = build_pipeline(C=10.0).fit(texts, labels).predict_proba(texts)
+    b = build_pipeline(C=10.0).fit(texts, labels).predict_proba(texts)
+    assert np.array_equal(a, b)
+
+
+def test_svm_classifier_gives_probabilities(mini_data: tuple[list[str], list[str]]) -> None:
+    texts, labels = mini_data
+    pipe = build_pipeline(classifier="svm", C=0.5).fit(texts, labels)
+    assert np.allclose(pipe.predict_proba(texts[:3]).sum(axis=1), 1.0)
+
+
+def test_rejects_model_with_other_labels(mini_data: tuple[list[str], list[str]]) -> None:
+    texts, labels = mini_data
+    pipe = build_pipeline().fit(texts, ["a" if y == LABELS[0] else y for y in labels])
+    with pytest.raises(ValueError, match="expected"):
+        IntentModel(pipe)

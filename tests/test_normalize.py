@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intent.config import MAX_CHARS
+from intent.normalize import fold_accents, mask, normalize, repair, squash_repeats, truncate
+
+
+def test_repair_fixes_mojibake_entities_and_tags() -> None:
+    assert repair("La reuniÃ³n del aÃ±o") == "La reunión del año"
+    assert repair("Tom &amp; Jerry&#39;s") == "Tom & Jerry's"
+    assert repair("hola<br>adiós<br/>fin") == "hola\nadiós\nfin"
+    assert repair("a\u00a0b\u200bc") == "a bc"
+    assert repair("doble &amp;#39;escape") == "doble 'escape"
+
+
+def test_mask_replaces_specifics_with_placeholders() -> None:
+    masked = mask(
+        "Escríbeme a ana.lopez@ejemplo.com o al +34 600 123 456, reserva en calendly.com/ana/15min "
+        "por $1.500 USD (20% dto) 🚀🚀 @juan #ventas en 2 días"
+    )
+    for placeholder in (
+        "xxemail",
+        "xxphone",
+        "xxurl",
+        "xxmoney",
+        "xxpercent",
+        "xxemoji",
+        "xxmention",
+        "xxhashtag",
+        "xxnum",
+    ):
+        assert placeholder in masked, placeholder
+    assert "ejemplo" not in masked and "600" not in masked and "juan" not in masked
+    assert masked.count("xxemoji") == 1  # a run of emoji is one signal
+
+
+def test_mask_money_forms() -> None:
+    for text in (
+        "cuesta 300€",
+        "solo 49 euros",
+        "S/ 250 al mes",
+        "USD 99",
+        "2 millones de pesos",
+        "500 lucas",
+    ):
+        assert "xxmoney" in mask(text), text
+
+
+def test_squash_repeats_and_keeps_double_letters() -> None:
+    assert squash_repeats("holaaaa siiii") == "hola si"
+    assert squash_repeats("llamar correo acceso") == "llamar correo acceso"
+
+
+def test_fold_accents_keeps_enie() -> None:
+    assert fold_accents("información pingüino Ñandú año") == "informacion pinguino Ñandu año"
+
+
+def test_normalize_makes_accentless_and_accented_meet_after_folding() -> None:
+    assert fold_accents(normalize("INFORMACIÓN")) == fold_accents(normalize("informacion"))
+
+
+def test_truncate_caps_length() -> None:
+    text, cut = truncate("a" * (MAX_CHARS + 10))
+    assert cut and len(text) == MAX_CHARS
+    assert truncate("corto") == ("corto", False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_normalize_never_crashes_on_any_unicode(text: str) -> None:
+    out = normalize(text)
+    assert isinstance(out, str)
+    assert out == out.strip()

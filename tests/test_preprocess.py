@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from intent.preprocess import LEMMAS, TEXT, SpacyPreprocessor, check_texts
+
+
+@pytest.fixture(scope="module")
+def pre() -> SpacyPreprocessor:
+    return SpacyPreprocessor().fit([])
+
+
+def lemmas(pre: SpacyPreprocessor, text: str) -> list[str]:
+    return str(pre.transform([text])[0, LEMMAS]).split()
+
+
+def test_keeps_negations_pronouns_and_interrogatives(pre: SpacyPreprocessor) -> None:
+    out = lemmas(pre, "No sé por qué querrías conectar conmigo")
+    for word in ("no", "por", "que", "conmigo", "querer", "conectar"):
+        assert word in out, (word, out)
+
+
+def test_drops_plain_stop_words(pre: SpacyPreprocessor) -> None:
+    out = lemmas(pre, "El informe de la empresa")
+    assert "el" not in out and "de" not in out and "la" not in out
+
+
+def test_lemmatizes_and_folds_accents(pre: SpacyPreprocessor) -> None:
+    assert lemmas(pre, "ofrecemos servicios") == ["ofrecer", "servicio"]
+    assert lemmas(pre, "Información") == lemmas(pre, "informacion")
+
+
+def test_lowercases_before_lookup(pre: SpacyPreprocessor) -> None:
+    assert lemmas(pre, "OFRECEMOS") == ["ofrecer"]
+
+
+def test_placeholders_survive_as_tokens(pre: SpacyPreprocessor) -> None:
+    out = lemmas(pre, "Mira https://ejemplo.com/oferta por 99€ 🔥")
+    assert {"xxurl", "xxmoney", "xxemoji"} <= set(out)
+
+
+def test_transform_shape_and_text_column(pre: SpacyPreprocessor) -> None:
+    out = pre.transform(["Hola", "¿Y TÚ QUIÉN ERES?"])
+    assert out.shape == (2, 2)
+    assert out[1, TEXT] == "¿y tu quien eres?"
+    assert "?" in str(out[1, LEMMAS]).split()
+
+
+def test_pickle_does_not_carry_spacy(pre: SpacyPreprocessor) -> None:
+    blob = pickle.dumps(pre)
+    assert len(blob) < 1000
+    assert b"spacy." not in blob and b"Language" not in blob  # only the pipeline's name travels
+    clone = pickle.loads(blob)
+    assert (clone.transform(["hola"]) == pre.transform(["hola"])).all()
+
+
+def test_check_texts_names_the_bad_position() -> None:
+    with pytest.raises(TypeError, match="position 1"):
+        check_texts(["ok", None])
+    with pytest.raises(TypeError, match="single string"):
+        check_texts("hola")
