@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-IN  ?= data/samples/linkedin_export
+IN  ?= src/intent/samples/linkedin_export
 OUT ?= reports/classified.csv
 
 .PHONY: train test lint classify bench clean-venv help

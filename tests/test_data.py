@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from intent.config import LABELS
-from intent.data import canonical_label, load_labeled, sniff_csv, texts_and_labels
+from intent.csv_io import sniff_csv
+from intent.data import canonical_label, load_labeled, texts_and_labels
 from intent.errors import DataError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus.csv"

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from intent.config import DEFAULT_MODEL_OUTPUT, DEFAULT_SPACY_MODEL, LABELS, TEST_CSV, TRAIN_CSV
-from intent.errors import IntentError
+from intent.config import (
+    DEFAULT_MODEL_OUTPUT,
+    DEFAULT_SPACY_MODEL,
+    LABELS,
+    SAMPLE_EXPORT,
+    TEST_CSV,
+    TRAIN_CSV,
+)
+from intent.errors import DataError, IntentError
+
+FORMATS = ("csv", "jsonl")
 
 EPILOG = """\
 labels:
@@ -60,9 +71,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"held-out labeled data for the report (default: {TEST_CSV.name}); 'none' to skip",
     )
-    p.add_argument(
-        "--output", type=Path, default=DEFAULT_MODEL_OUTPUT, metavar="PATH", help="model file to write"
-    )
+    p.add_argument("--output", type=Path, default=DEFAULT_MODEL_OUTPUT, metavar="PATH", help="model file to write")
     p.add_argument(
         "--spacy-model",
         default=DEFAULT_SPACY_MODEL,
@@ -129,6 +138,93 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "classify",
+        help="label every message of a CSV file or a LinkedIn data export",
+        description=(
+            "Label every row of INPUT and write all its columns plus intent, confidence, uncertain, "
+            "proba_<label> and status. INPUT is a CSV file, '-' for stdin, or LinkedIn's export "
+            "(the .zip from 'Get a copy of your data', or its unpacked folder), from which "
+            "messages.csv and Invitations.csv are read. LinkedIn files are recognised by their "
+            "headers; in other CSVs the text column is found by name (text, message, mensaje, "
+            "content, contenido, body, cuerpo, texto) or given with --text-column."
+        ),
+        epilog=(
+            "examples:\n"
+            "  intent classify Basic_LinkedInDataExport.zip -o bandeja.csv\n"
+            "  intent classify mensajes.csv --text-column cuerpo -o etiquetados.csv --excel\n"
+            "  cat mensajes.csv | intent classify - -o - --format jsonl --quiet\n"
+            "  intent classify            (classifies a small sample export shipped with intent)\n\n"
+            "status values: ok, truncated (only the start of a very long text was read), empty "
+            "(nothing to classify), no_message (an invitation sent without a note)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "input",
+        nargs="?",
+        default=str(SAMPLE_EXPORT),
+        metavar="INPUT",
+        help="CSV file, '-' (stdin), LinkedIn export .zip or folder (default: a sample export)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="OUTPUT",
+        help="output file, or '-' for stdout (default: stdout)",
+    )
+    p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
+    p.add_argument("--format", choices=FORMATS, help="csv or jsonl (default: from OUTPUT's extension, else csv)")
+    p.add_argument("--excel", action="store_true", help="CSV for Excel in Spanish: UTF-8 with BOM, ';' as separator")
+    p.add_argument(
+        "--on-bad-lines",
+        choices=("error", "skip"),
+        default="error",
+        help="a malformed row stops the run naming its line (error, default) or is skipped and counted",
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    p.add_argument("--chunk-size", type=int, default=1000, metavar="ROWS", help="rows per chunk (default: 1000)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        metavar="P",
+        help="flag as uncertain below this confidence (default: the model's own)",
+    )
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(handler=cmd_classify)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from intent.api import default_model_path
+    from intent.batch import BatchOptions, classify_file
+
+    output = None if args.output == "-" else Path(args.output)
+    fmt = args.format or ("jsonl" if output is not None and output.suffix in (".jsonl", ".json") else "csv")
+    if args.excel and fmt != "csv":
+        raise DataError("--excel applies to CSV output only. Fix: drop --excel or use --format csv.")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise DataError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    options = BatchOptions(
+        text_column=args.text_column,
+        on_bad_lines=args.on_bad_lines,
+        fmt=fmt,
+        excel=args.excel,
+        jobs=args.jobs,
+        chunk_size=args.chunk_size,
+        threshold=args.threshold,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    model_path = args.model if args.model is not None else default_model_path()
+    summary = classify_file(args.input, output, model_path, options, force=args.force)
+    if not args.quiet:
+        print(summary.format(str(output) if output else "stdout"), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intent",
@@ -137,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    _add_classify(sub)
     _add_predict(sub)
     _add_train(sub)
     return parser
@@ -144,14 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_handler(args: argparse.Namespace) -> int:
     """Run a parsed command; user errors become one line on stderr and exit status 2."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up like Ctrl-C: no half-written output
     try:
         return int(args.handler(args))
     except IntentError as exc:
         print(f"intent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("intent: interrupted", file=sys.stderr)
+        print("intent: interrupted; no output was left behind", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `intent classify ... | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:

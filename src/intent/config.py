@@ -45,6 +45,9 @@ TRAIN_CSV: Final[Path] = DATA_DIR / "train.csv"
 TEST_CSV: Final[Path] = DATA_DIR / "test.csv"
 MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
 
+#: A small LinkedIn export (messages.csv, Invitations.csv) to show `intent classify` on.
+SAMPLE_EXPORT: Final[Path] = PACKAGE_DIR / "samples" / "linkedin_export"
+
 MODEL_NAME: Final[str] = "intent-es"
 #: Where `make train` writes the shipped model (committed) and its report.
 DEFAULT_MODEL_OUTPUT: Final[Path] = MODELS_DIR / f"{MODEL_NAME}.joblib"

@@ -210,8 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in report.problems:
         print(problem)
     print(
-        f"{len(report.problems)} problem(s); largest test-train 5-gram Jaccard: "
-        f"{report.max_test_train_similarity:.3f}"
+        f"{len(report.problems)} problem(s); largest test-train 5-gram Jaccard: {report.max_test_train_similarity:.3f}"
     )
     return 1 if report.problems else 0
 

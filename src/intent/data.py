@@ -7,37 +7,15 @@ region or form are kept for slice metrics).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from intent.config import LABEL_ALIASES, LABELS
+from intent.csv_io import sniff_csv
 from intent.errors import DataError
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-_SNIFF_BYTES = 64 * 1024
-_DELIMITERS = ",;\t"
-
-
-def sniff_csv(path: Path) -> tuple[str, str]:
-    """Guess (encoding, delimiter): UTF-8 with or without BOM, else cp1252; comma, semicolon or tab."""
-    raw = path.read_bytes()[:_SNIFF_BYTES]
-    encoding = "utf-8-sig"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A cut at the sniff boundary is not an encoding problem.
-        if exc.start < len(raw) - 4:
-            encoding = "cp1252"
-    sample = raw.decode(encoding, errors="ignore")
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        delimiter = max(_DELIMITERS, key=header.count)
-    return encoding, delimiter
 
 
 def canonical_label(value: str) -> str | None:

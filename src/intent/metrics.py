@@ -17,9 +17,7 @@ def evaluate(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     Matrix rows are true labels and columns predicted labels, both in `LABELS` order.
     """
     labels = list(LABELS)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "n": len(y_true),
         "accuracy": float(accuracy_score(y_true, y_pred)),

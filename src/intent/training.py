@@ -126,9 +126,7 @@ def baselines(
     """Majority class and plain TF-IDF + logistic regression on raw text (no spaCy)."""
     candidates: dict[str, Pipeline] = {
         "majority_class": make_pipeline(DummyClassifier(strategy="most_frequent")),
-        "tfidf_logreg_no_spacy": make_pipeline(
-            TfidfVectorizer(), LogisticRegression(max_iter=5000, random_state=seed)
-        ),
+        "tfidf_logreg_no_spacy": make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000, random_state=seed)),
     }
     out = {}
     for name, pipe in candidates.items():
@@ -166,9 +164,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     t0 = time.perf_counter()
     search.fit(X, labels)
     best_index = int(search.best_index_)
-    cv_scores = [
-        float(search.cv_results_[f"split{k}_test_score"][best_index]) for k in range(settings.cv_folds)
-    ]
+    cv_scores = [float(search.cv_results_[f"split{k}_test_score"][best_index]) for k in range(settings.cv_folds)]
     _log(
         settings,
         f"[3/5] model selection over {len(search.cv_results_['params'])} settings x "
@@ -176,9 +172,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         f"{search.best_score_:.3f}",
     )
 
-    oof = cross_val_predict(
-        search.best_estimator_, X, labels, cv=cv, method="predict_proba", n_jobs=settings.n_jobs
-    )
+    oof = cross_val_predict(search.best_estimator_, X, labels, cv=cv, method="predict_proba", n_jobs=settings.n_jobs)
     classes = list(search.best_estimator_.classes_)
     oof = oof[:, [classes.index(label) for label in LABELS]]
     threshold = choose_threshold(oof, labels, settings.target_precision)
@@ -224,9 +218,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         }
     model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
     saved = save_model(model, settings.output)
-    _log(
-        settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB) and its .json report"
-    )
+    _log(settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB) and its .json report")
     return saved
 
 
@@ -244,8 +236,7 @@ def format_report(meta: dict[str, Any]) -> str:
     """A short plain-text report: CV score, then test scores beside the baselines."""
     unc, cv = meta["uncertainty"], meta["cv"]
     lines = [
-        f"model: {meta['model_file']}  ({meta['model_bytes'] / 1e6:.1f} MB, "
-        f"trained in {meta['train_seconds']:.0f}s)",
+        f"model: {meta['model_file']}  ({meta['model_bytes'] / 1e6:.1f} MB, trained in {meta['train_seconds']:.0f}s)",
         f"settings: {meta['hyperparameters']}",
         f"cross-validation macro-F1: {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}",
         f"uncertain below {unc['threshold']:.3f} "

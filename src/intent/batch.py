@@ -1,0 +1,398 @@
+"""Batch classification of CSV files and LinkedIn exports, streamed in chunks.
+
+Every input row comes out, in input order, with all its columns plus the intent columns.
+Memory stays bounded: rows are read, classified and written a chunk at a time, with at most
+a few chunks in flight across worker processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from intent.config import LABELS
+from intent.csv_io import CsvReader, Row, atomic_output, detect_delimiter, detect_encoding
+from intent.errors import DataError
+from intent.linkedin import Layout, Source, detect_layout, resolve_sources
+from intent.model import IntentModel
+
+PREDICTION_COLUMNS = ("intent", "confidence", "uncertain", *(f"proba_{label}" for label in LABELS), "status")
+SOURCE_COLUMN = "source_file"
+FORMATS = ("csv", "jsonl")
+
+#: One classified message: label, confidence, uncertain, probabilities, status.
+Result = tuple[str | None, float | None, bool, tuple[float, ...] | None, str]
+
+
+@dataclass
+class BatchOptions:
+    """How to read, classify and write.
+
+    Attributes
+    ----------
+    text_column: the column holding the text (None: LinkedIn layouts or a common name).
+    on_bad_lines: ``error`` stops at a malformed row; ``skip`` skips it and counts it.
+    fmt: ``csv`` or ``jsonl``.
+    excel: CSV for Excel in Spanish: UTF-8 with BOM and ``;``.
+    jobs: worker processes (1: classify in this process).
+    chunk_size: rows per chunk sent to a worker.
+    threshold: overrides the model's uncertainty threshold.
+    progress: show a progress bar on stderr.
+    """
+
+    text_column: str | None = None
+    on_bad_lines: str = "error"
+    fmt: str = "csv"
+    excel: bool = False
+    jobs: int = 1
+    chunk_size: int = 1000
+    threshold: float | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.fmt not in FORMATS:
+            raise DataError(f"unknown format {self.fmt!r}; choose one of {', '.join(FORMATS)}")
+        if self.jobs < 1:
+            raise DataError(f"--jobs must be at least 1, got {self.jobs}")
+        if self.chunk_size < 1:
+            raise DataError(f"chunk size must be at least 1, got {self.chunk_size}")
+        if self.on_bad_lines not in ("error", "skip"):
+            raise DataError(f"--on-bad-lines must be 'error' or 'skip', got {self.on_bad_lines!r}")
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    uncertain: int = 0
+    skipped: int = 0
+    skipped_lines: dict[str, list[int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def format(self, output: str) -> str:
+        rate = self.rows / self.seconds if self.seconds > 0 else 0.0
+        counts = " · ".join(f"{label} {self.labels[label]:,}" for label in LABELS)
+        unlabeled = {s: n for s, n in self.statuses.items() if s not in ("ok", "truncated")}
+        lines = [
+            f"intent: {self.rows:,} rows classified in {self.seconds:.1f}s ({rate:,.0f} messages/s) -> {output}",
+            f"  {counts}",
+            f"  uncertain {self.uncertain:,}"
+            + "".join(f" · {status} {n:,}" for status, n in sorted(unlabeled.items()))
+            + (f" · truncated {self.statuses['truncated']:,}" if self.statuses["truncated"] else "")
+            + f" · skipped malformed rows {self.skipped:,}",
+        ]
+        for name, lines_ in self.skipped_lines.items():
+            shown = ", ".join(map(str, lines_[:10])) + (" …" if len(lines_) > 10 else "")
+            lines.append(f"  skipped in {name}: line(s) {shown}")
+        return "\n".join(lines)
+
+
+# ---- classification, in this process or in workers -------------------------------------
+
+_WORKER_MODEL: IntentModel | None = None
+
+
+def _init_worker(model_path: str, threshold: float | None) -> None:
+    global _WORKER_MODEL
+    from intent.api import load_model
+
+    _WORKER_MODEL = load_model(model_path)
+    if threshold is not None:
+        _WORKER_MODEL.threshold = threshold
+
+
+def _classify_in_worker(texts: list[str]) -> list[Result]:
+    assert _WORKER_MODEL is not None, "worker not initialised"
+    return classify_texts(_WORKER_MODEL, texts)
+
+
+def classify_texts(model: IntentModel, texts: list[str]) -> list[Result]:
+    """Classify a chunk; compact tuples travel cheaply between processes."""
+    out: list[Result] = []
+    for p in model.classify(texts):
+        if p.label is None:
+            out.append((None, None, True, None, p.status))
+        else:
+            probs = tuple(p.probabilities[label] for label in LABELS)
+            out.append((p.label, p.confidence, p.uncertain, probs, p.status))
+    return out
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary stream, for a progress bar in bytes (with an ETA)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+@dataclass
+class _Opened:
+    source: Source
+    reader: CsvReader
+    layout: Layout
+    counter: _CountingReader
+    text: IO[str]
+
+
+def _open(source: Source, options: BatchOptions) -> _Opened:
+    encoding = detect_encoding(source.open)
+    with source.open() as raw:
+        head = raw.read(64 * 1024)
+    if b"\x00" in head:
+        raise DataError(
+            f"{source.name} contains NUL bytes: it is not a text CSV (a spreadsheet .xlsx, or UTF-16?). "
+            "Fix: save it as CSV UTF-8 from your spreadsheet program."
+        )
+    sample = head.decode(encoding, errors="ignore")
+    counter = _CountingReader(source.open())
+    text = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
+    try:
+        reader = CsvReader(text, source.name, detect_delimiter(sample), options.on_bad_lines)
+        layout = detect_layout(reader.columns, source.name, options.text_column)
+    except BaseException:
+        text.close()
+        raise
+    return _Opened(source, reader, layout, counter, text)
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+
+def _prediction_names(input_columns: list[str]) -> dict[str, str]:
+    """Our column names, suffixed where an input column already uses one."""
+    taken = set(input_columns)
+    return {c: (f"{c}_pred" if c in taken else c) for c in PREDICTION_COLUMNS}
+
+
+class _Writer:
+    def __init__(self, fh: IO[str], columns: list[str], names: dict[str, str], options: BatchOptions):
+        self.fh, self.columns, self.names, self.fmt = fh, columns, names, options.fmt
+        if self.fmt == "csv":
+            self.csv = csv.writer(
+                fh, delimiter=";" if options.excel else ",", lineterminator="\r\n" if options.excel else "\n"
+            )
+            self.csv.writerow(columns + [names[c] for c in PREDICTION_COLUMNS])
+
+    def write(self, values: dict[str, str], result: Result) -> None:
+        label, confidence, uncertain, probs, status = result
+        if self.fmt == "jsonl":
+            record: dict[str, Any] = {c: values.get(c, "") for c in self.columns}
+            record[self.names["intent"]] = label
+            record[self.names["confidence"]] = confidence
+            record[self.names["uncertain"]] = uncertain
+            for label_, p in zip(LABELS, probs or (None,) * len(LABELS), strict=True):
+                record[self.names[f"proba_{label_}"]] = p
+            record[self.names["status"]] = status
+            self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        fmt = "{:.4f}".format
+        self.csv.writerow(
+            [values.get(c, "") for c in self.columns]
+            + [label or "", "" if confidence is None else fmt(confidence), "true" if uncertain else "false"]
+            + (["" for _ in LABELS] if probs is None else [fmt(p) for p in probs])
+            + [status]
+        )
+
+
+# ---- the run ---------------------------------------------------------------------------
+
+
+def classify_file(
+    input_: str,
+    output: Path | None,
+    model_path: Path,
+    options: BatchOptions,
+    force: bool = False,
+) -> Summary:
+    """Classify INPUT (a CSV, ``-``, an export .zip or folder) into OUTPUT (None: stdout)."""
+    sources = resolve_sources(input_)
+    _check_output(output, sources, force)
+    opened = [_open(s, options) for s in sources]
+    try:
+        return _run(opened, output, model_path, options)
+    finally:
+        for o in opened:
+            o.text.close()
+
+
+def _check_output(output: Path | None, sources: list[Source], force: bool) -> None:
+    if output is None:
+        return
+    inputs = [s.path.resolve() for s in sources if s.path is not None]
+    if output.resolve() in inputs:
+        raise DataError(f"refusing to overwrite the input {output}. Fix: choose another -o OUTPUT.")
+    if output.is_dir():
+        raise DataError(f"{output} is a folder. Fix: give -o a file name, e.g. {output / 'classified.csv'}.")
+    if output.exists() and not force:
+        raise DataError(f"{output} already exists. Fix: pass --force to replace it, or choose another -o OUTPUT.")
+
+
+def _run(opened: list[_Opened], output: Path | None, model_path: Path, options: BatchOptions) -> Summary:
+    multi = len(opened) > 1
+    columns: list[str] = [SOURCE_COLUMN] if multi else []
+    renames = [_merge_columns(columns, o.reader.columns) for o in opened]
+    names = _prediction_names(columns)
+    summary = Summary()
+    started = time.perf_counter()
+    bar = _progress_bar(sum(o.source.size for o in opened)) if options.progress else None
+    encoding = "utf-8-sig" if options.excel else "utf-8"
+    with atomic_output(output, encoding=encoding) as fh, _Classifier(model_path, options) as classifier:
+        writer = _Writer(fh, columns, names, options)
+        done_bytes = 0
+        for o, rename in zip(opened, renames, strict=True):
+            chunks = _chunks(iter(o.reader), options.chunk_size)
+            for rows, results in classifier.map(chunks, o.layout):
+                for row, result in zip(rows, results, strict=True):
+                    values = {rename.get(k, k): v for k, v in row.values.items()} if rename else row.values
+                    if multi:
+                        values[SOURCE_COLUMN] = o.source.name
+                    writer.write(values, result)
+                    _count(summary, result)
+                if bar is not None:
+                    bar.update(done_bytes + o.counter.count - bar.n)
+                    bar.set_postfix(rows=f"{summary.rows:,}", refresh=False)
+            done_bytes += o.counter.count
+            summary.skipped += o.reader.skipped
+            if o.reader.skipped_lines:
+                summary.skipped_lines[o.source.name] = o.reader.skipped_lines
+    if bar is not None:
+        bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _merge_columns(columns: list[str], new: list[str]) -> dict[str, str]:
+    """Add a file's columns to the output's; a name another file already has, in any case
+    ("FROM" in messages.csv, "From" in Invitations.csv), shares its column. Returns the renames."""
+    earlier = {c.lower(): c for c in columns}
+    rename = {}
+    for c in new:
+        if c.lower() in earlier and earlier[c.lower()] != c:
+            rename[c] = earlier[c.lower()]
+        elif c not in columns:
+            columns.append(c)
+    return rename
+
+
+def _count(summary: Summary, result: Result) -> None:
+    label, _, uncertain, _, status = result
+    summary.rows += 1
+    summary.statuses[status] += 1
+    if label is not None:
+        summary.labels[label] += 1
+        summary.uncertain += uncertain
+
+
+def _progress_bar(total_bytes: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, desc="classifying", file=sys.stderr, leave=False)
+
+
+class _Classifier:
+    """Classifies chunks in order, in this process (jobs=1) or in a bounded window of workers."""
+
+    def __init__(self, model_path: Path, options: BatchOptions):
+        self.model_path, self.options = model_path, options
+        self.pool: ProcessPoolExecutor | None = None
+        self.model: IntentModel | None = None
+
+    def __enter__(self) -> _Classifier:
+        if self.options.jobs > 1:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.options.jobs,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
+                initializer=_init_worker,
+                initargs=(str(self.model_path), self.options.threshold),
+            )
+        else:
+            from intent.api import load_model
+
+            model = load_model(self.model_path)
+            if self.options.threshold is not None:  # a copy: the cached model stays as loaded
+                model = IntentModel(model.pipeline, self.options.threshold, model.metadata)
+            self.model = model
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _local(self, texts: list[str]) -> list[Result]:
+        assert self.model is not None
+        return classify_texts(self.model, texts)
+
+    def map(self, chunks: Iterator[list[Row]], layout: Layout) -> Iterator[tuple[list[Row], list[Result]]]:
+        """Yield (rows, results) per chunk, in input order."""
+        if self.pool is None:
+            for rows in chunks:
+                yield rows, self._classify(rows, layout, self._local)
+            return
+        window: deque[tuple[list[Row], list[int], list[str], Future[list[Result]]]] = deque()
+        limit = 2 * self.options.jobs  # bounded: never more than this many chunks in memory
+        for rows in chunks:
+            texts, empty = self._texts(rows, layout)
+            window.append((rows, empty, texts, self.pool.submit(_classify_in_worker, texts)))
+            if len(window) >= limit:
+                yield self._collect(window.popleft(), layout)
+        while window:
+            yield self._collect(window.popleft(), layout)
+
+    @staticmethod
+    def _texts(rows: list[Row], layout: Layout) -> tuple[list[str], list[int]]:
+        texts = [layout.text_of(r.values) for r in rows]
+        return texts, [i for i, t in enumerate(texts) if not t.strip()]
+
+    def _classify(self, rows: list[Row], layout: Layout, run: Any) -> list[Result]:
+        texts, empty = self._texts(rows, layout)
+        return self._mark_empty(run(texts), empty, layout)
+
+    def _collect(self, item: Any, layout: Layout) -> tuple[list[Row], list[Result]]:
+        rows, empty, _texts, future = item
+        return rows, self._mark_empty(future.result(), empty, layout)
+
+    @staticmethod
+    def _mark_empty(results: list[Result], empty: list[int], layout: Layout) -> list[Result]:
+        for i in empty:
+            results[i] = (None, None, True, None, layout.empty_status)
+        return results

@@ -1,0 +1,150 @@
+"""Input layouts: LinkedIn's export files (recognised by their headers) and any other CSV.
+
+A layout says which columns hold the message text and what an empty text means: an
+invitation sent without a note is ``no_message``, anything else empty is ``empty``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final, TypeVar, cast
+
+from intent.errors import DataError
+
+T = TypeVar("T")
+
+MESSAGES_FILE: Final = "messages.csv"
+INVITATIONS_FILE: Final = "invitations.csv"
+MESSAGES_COLUMNS: Final = frozenset(
+    {
+        "conversation id",
+        "conversation title",
+        "from",
+        "sender profile url",
+        "to",
+        "recipient profile urls",
+        "date",
+        "subject",
+        "content",
+        "folder",
+        "attachments",
+        "is message draft",
+    }
+)
+INVITATIONS_COLUMNS: Final = frozenset({"from", "to", "sent at", "message", "direction"})
+#: Column names that hold the text in other CSVs, in Spanish and English.
+TEXT_COLUMN_NAMES: Final = ("text", "message", "mensaje", "content", "contenido", "body", "cuerpo", "texto")
+
+
+@dataclass(frozen=True)
+class Layout:
+    kind: str  # linkedin_messages | linkedin_invitations | csv
+    text_columns: tuple[str, ...]  # joined with a blank line (SUBJECT + CONTENT)
+    empty_status: str = "empty"
+
+    def text_of(self, values: dict[str, str]) -> str:
+        parts = [values.get(c, "").strip() for c in self.text_columns]
+        return "\n\n".join(p for p in parts if p)
+
+
+def detect_layout(columns: list[str], name: str, text_column: str | None = None) -> Layout:
+    """Recognise LinkedIn's files by their headers (any case, any order), else find the text column."""
+    by_lower = {c.strip().lower(): c for c in columns}
+    lower = set(by_lower)
+    if text_column is not None:
+        if text_column.lower() not in by_lower:
+            raise DataError(
+                f"{name} has no column {text_column!r}. Its columns are: {', '.join(columns)}. "
+                "Fix: pass one of them to --text-column."
+            )
+        return Layout("csv", (by_lower[text_column.lower()],))
+    if "content" in lower and len(lower & MESSAGES_COLUMNS) >= 3:
+        text = tuple(by_lower[c] for c in ("subject", "content") if c in by_lower)
+        return Layout("linkedin_messages", text)
+    if "message" in lower and len(lower & INVITATIONS_COLUMNS) >= 3:
+        return Layout("linkedin_invitations", (by_lower["message"],), empty_status="no_message")
+    found = [by_lower[c] for c in TEXT_COLUMN_NAMES if c in by_lower]
+    if len(found) == 1:
+        return Layout("csv", (found[0],))
+    why = "several columns could hold the text" if found else "no column looks like message text"
+    raise DataError(
+        f"{name}: {why}. Its columns are: {', '.join(columns)}. Fix: name the text column with --text-column NAME."
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One CSV to read: a display name, a way to open its bytes, and its size for progress."""
+
+    name: str
+    open: Callable[[], BinaryIO]
+    size: int
+    path: Path | None = None  # the file on disk, when there is one (to refuse overwriting it)
+
+
+def _file_source(path: Path, name: str | None = None) -> Source:
+    return Source(name or path.name, lambda: path.open("rb"), path.stat().st_size, path)
+
+
+def _zip_sources(path: Path) -> list[Source]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{path} is not a readable zip archive ({exc}).") from exc
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    wanted = _pick_export_files({m.filename: m for m in members}, path)
+
+    def opener(member: str) -> Callable[[], BinaryIO]:
+        def open_member() -> BinaryIO:
+            zf = zipfile.ZipFile(path)
+            return cast(BinaryIO, zf.open(member))  # the member keeps the archive open until closed
+
+        return open_member
+
+    return [Source(Path(m.filename).name, opener(m.filename), m.file_size, None) for m in wanted]
+
+
+def _pick_export_files(entries: dict[str, T], where: Path) -> list[T]:
+    chosen = []
+    for target in (MESSAGES_FILE, INVITATIONS_FILE):
+        hits = sorted(n for n in entries if Path(n).name.lower() == target)
+        if hits:
+            chosen.append(entries[min(hits, key=lambda n: n.count("/"))])  # the shallowest copy
+    if not chosen:
+        names = sorted(Path(n).name for n in entries)[:20]
+        raise DataError(
+            f"{where} holds neither messages.csv nor Invitations.csv (found: {', '.join(names) or 'nothing'}). "
+            "Fix: point at LinkedIn's export archive or folder, or at a CSV file."
+        )
+    return chosen
+
+
+def resolve_sources(input_: str) -> list[Source]:
+    """The CSVs behind an INPUT argument: a CSV file, ``-`` (stdin), an export .zip or folder."""
+    if input_ == "-":
+        # stdin can be read only once; a temporary file lets us sniff it and then stream it.
+        spool = tempfile.NamedTemporaryFile(prefix="intent-stdin-", suffix=".csv")  # noqa: SIM115
+        while block := sys.stdin.buffer.read(1 << 20):
+            spool.write(block)
+        spool.flush()
+        size = spool.tell()
+
+        def open_stdin() -> BinaryIO:
+            return open(spool.name, "rb")  # the closure keeps `spool` (and the file) alive
+
+        return [Source("stdin", open_stdin, size)]
+    path = Path(input_).expanduser()
+    if not path.exists():
+        raise DataError(f"No such file or folder: {path}")
+    if path.is_dir():
+        entries = {str(p.relative_to(path)): p for p in path.rglob("*") if p.is_file()}
+        return [_file_source(p) for p in _pick_export_files(entries, path)]
+    if zipfile.is_zipfile(path):
+        return _zip_sources(path)
+    return [_file_source(path)]

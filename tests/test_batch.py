@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from intent import batch
+from intent.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
+from intent.config import SAMPLE_EXPORT
+from intent.errors import DataError
+
+MESSAGES_HEADER = (
+    "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER"
+)
+
+
+def messages_csv(tmp_path: Path) -> Path:
+    """messages.csv as LinkedIn writes it: BOM, CRLF, multiline quoted fields, entities, mojibake."""
+    rows = [
+        MESSAGES_HEADER,
+        'c1,,Ana,u1,Luis,u2,2026-01-01,Demo,"Hola Luis,\r\n¿15 minutos para una demo? Precio: 99€",INBOX',
+        'c1,,Luis,u2,Ana,u1,2026-01-02,,"No me interesa, gracias &amp; saludos",INBOX',
+        'c2,,Eva,u3,Luis,u2,2026-01-03,,"Gracias por la reuniÃ³n de ayer, seguimos en contacto<br>Eva",INBOX',
+        "c3,,Eva,u3,Luis,u2,2026-01-04,,,INBOX",
+    ]
+    path = tmp_path / "messages.csv"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8-sig"))
+    return path
+
+
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+def test_every_row_in_order_with_all_columns(tmp_path: Path, mini_model_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    summary = classify_file(str(messages_csv(tmp_path)), out, mini_model_path, BatchOptions(chunk_size=2))
+    rows = read_csv(out)
+    assert [r["DATE"] for r in rows] == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
+    assert list(rows[0])[:10] == MESSAGES_HEADER.split(",")
+    assert list(rows[0])[10:] == list(PREDICTION_COLUMNS)
+    assert rows[0]["CONTENT"] == "Hola Luis,\r\n¿15 minutos para una demo? Precio: 99€"  # kept as given
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "empty"]
+    assert rows[3]["intent"] == "" and rows[3]["confidence"] == ""
+    assert (
+        abs(
+            sum(float(rows[0][f"proba_{c}"]) for c in ("spam_sales", "genuine_networking", "gatekeeping_rejection")) - 1
+        )
+        < 1e-3
+    )
+    assert summary.rows == 4 and summary.statuses["empty"] == 1 and sum(summary.labels.values()) == 3
+
+
+def test_subject_and_content_are_both_read(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    real = batch.classify_texts
+    monkeypatch.setattr(batch, "classify_texts", lambda m, texts: seen.extend(texts) or real(m, texts))
+    classify_file(str(messages_csv(tmp_path)), tmp_path / "o.csv", mini_model_path, BatchOptions())
+    assert seen[0].startswith("Demo\n\nHola Luis")
+
+
+def test_export_zip_keeps_invitations_without_note(tmp_path: Path, mini_model_path: Path) -> None:
+    archive = tmp_path / "Basic_LinkedInDataExport.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(messages_csv(tmp_path), "messages.csv")
+        zf.writestr(
+            "Invitations.csv",
+            "\ufeffFrom,To,Sent At,Message,Direction\r\n"
+            "Ana,Luis,1/1/26,Hola! coincidimos en el congreso,INCOMING\r\nEva,Luis,1/2/26,,INCOMING\r\n",
+        )
+        zf.writestr("Connections.csv", "First Name\r\nAna\r\n")
+    out = tmp_path / "out.jsonl"
+    summary = classify_file(str(archive), out, mini_model_path, BatchOptions(fmt="jsonl"))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["source_file"] for r in records] == ["messages.csv"] * 4 + ["Invitations.csv"] * 2
+    assert records[-1]["status"] == "no_message" and records[-1]["intent"] is None
+    assert records[-1]["FROM"] == "Eva"  # "From" of Invitations.csv shares the FROM column
+    assert isinstance(records[0]["confidence"], float) and isinstance(records[0]["uncertain"], bool)
+    assert summary.rows == 6
+
+
+def test_shipped_sample_export(tmp_path: Path, mini_model_path: Path) -> None:
+    out = tmp_path / "sample.csv"
+    summary = classify_file(str(SAMPLE_EXPORT), out, mini_model_path, BatchOptions())
+    assert summary.rows == len(read_csv(out)) == 16
+
+
+def test_excel_output(tmp_path: Path, mini_model_path: Path) -> None:
+    out = tmp_path / "excel.csv"
+    classify_file(str(messages_csv(tmp_path)), out, mini_model_path, BatchOptions(excel=True))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b";intent;confidence;" in raw
+    assert len(read_csv(out, delimiter=";")) == 4
+
+
+def test_generic_semicolon_cp1252_csv(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "excel_es.csv"
+    src.write_bytes("id;Mensaje;fecha\n1;Oferta: curso por 49€;hoy\n2;No, gracias;ayer\n".encode("cp1252"))
+    out = tmp_path / "out.csv"
+    classify_file(str(src), out, mini_model_path, BatchOptions())
+    rows = read_csv(out)
+    assert [r["Mensaje"] for r in rows] == ["Oferta: curso por 49€", "No, gracias"]
+
+
+def test_refuses_to_overwrite(tmp_path: Path, mini_model_path: Path) -> None:
+    src = messages_csv(tmp_path)
+    with pytest.raises(DataError, match="overwrite the input"):
+        classify_file(str(src), src, mini_model_path, BatchOptions(), force=True)
+    existing = tmp_path / "exists.csv"
+    existing.write_text("keep me")
+    with pytest.raises(DataError, match="--force"):
+        classify_file(str(src), existing, mini_model_path, BatchOptions())
+    assert existing.read_text() == "keep me"
+    classify_file(str(src), existing, mini_model_path, BatchOptions(), force=True)
+    assert len(read_csv(existing)) == 4
+
+
+def test_bad_line_stops_and_leaves_no_output(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("text,id\nhola,1\nuno,2,extra\nadios,3\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    with pytest.raises(DataError, match="line 3"):
+        classify_file(str(src), out, mini_model_path, BatchOptions())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions(on_bad_lines="skip"))
+    assert summary.skipped == 1 and summary.rows == 2 and len(read_csv(out)) == 2
+    assert "skipped in bad.csv: line(s) 3" in summary.format(str(out))
+
+
+def test_failure_midway_leaves_no_output(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    real = batch.classify_texts
+
+    def flaky(model, texts):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(model, texts)
+
+    monkeypatch.setattr(batch, "classify_texts", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        classify_file(str(messages_csv(tmp_path)), tmp_path / "out.csv", mini_model_path, BatchOptions(chunk_size=1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["messages.csv"]
+
+
+def test_nul_bytes_are_refused_clearly(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "utf16.csv"
+    src.write_bytes("text\nhola\n".encode("utf-16"))
+    with pytest.raises(DataError, match="NUL bytes"):
+        classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions())
+
+
+@pytest.mark.slow
+def test_jobs_2_matches_jobs_1(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "many.csv"
+    texts = ["no gracias", "curso de ventas por 99€", "encantada de conectar", "", "¿y tú quién eres?"] * 40
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["n", "text"])
+        w.writerows([i, t] for i, t in enumerate(texts))
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    classify_file(str(src), one, mini_model_path, BatchOptions(chunk_size=7))
+    classify_file(str(src), two, mini_model_path, BatchOptions(jobs=2, chunk_size=7))
+    assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.slow
+def test_cli_stdin_to_stdout(mini_model_path: Path) -> None:
+    data = 'texto\nNo me interesa\n"dos\nlíneas"\n'.encode()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "intent.cli",
+            "classify",
+            "-",
+            "-o",
+            "-",
+            "--format",
+            "jsonl",
+            "--model",
+            str(mini_model_path),
+        ],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    records = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["texto"] for r in records] == ["No me interesa", "dos\nlíneas"]
+    assert "2 rows classified" in proc.stderr.decode()
+    assert "No me interesa" not in proc.stderr.decode()  # no message text in logs
