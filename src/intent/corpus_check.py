@@ -5,6 +5,7 @@ Checks the schema and codes, empty texts, unique ids, exact duplicates, near-dup
 per-label minimums. Every failure names the offending rows.
 
     python -m intent.corpus_check [DATA_DIR]
+    python -m intent.corpus_check --tables [DATA_DIR]   # coverage tables for the datasheet
 """
 
 from __future__ import annotations
@@ -203,8 +204,66 @@ def check_corpus(data_dir: Path = DATA_DIR, minimums: dict[str, tuple[int, int]]
     return Report(problems, max_sim)
 
 
+LENGTH_BUCKETS: Final = (
+    ("1-4 words", lambda t: len(t.split()) <= 4),
+    ("5 words-99 chars", lambda t: len(t) < 100),
+    ("100-299 chars", lambda t: len(t) < 300),
+    ("300-799 chars", lambda t: len(t) < 800),
+    ("800-1,499 chars", lambda t: len(t) < 1500),
+    ("1,500+ chars", lambda t: True),
+)
+
+
+def length_bucket(text: str) -> str:
+    return next(name for name, fits in LENGTH_BUCKETS if fits(text))
+
+
+def coverage_tables(rows: list[Row]) -> str:
+    """Markdown tables of label x region, form, register, length bucket, subtype and edge rule."""
+    facets = {
+        "region": (lambda r: r["region"], REGIONS),
+        "form": (lambda r: r["form"], FORMS),
+        "register": (lambda r: r["register"], REGISTERS),
+        "length": (lambda r: length_bucket(r["text"]), tuple(n for n, _ in LENGTH_BUCKETS)),
+        "edge rule": (lambda r: r["edge_rule"] or "none", ("none", "1", "2", "3", "4", "5", "6")),
+    }
+    out = []
+    for facet, (key, values) in facets.items():
+        counts = Counter((r["label"], key(r)) for r in rows)
+        out.append(f"| label \\ {facet} | " + " | ".join(values) + " | total |")
+        out.append("|---" * (len(values) + 2) + "|")
+        for label in LABELS:
+            cells = [counts[(label, v)] for v in values]
+            out.append(f"| {label} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
+        totals = [sum(counts[(label, v)] for label in LABELS) for v in values]
+        out.append("| **total** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |")
+        out.append("")
+    subtypes = Counter((r["label"], r["subtype"]) for r in rows)
+    out.append("| label | subtype counts |")
+    out.append("|---|---|")
+    for label in LABELS:
+        out.append(f"| {label} | " + ", ".join(f"{s} {subtypes[(label, s)]}" for s in SUBTYPES[label]) + " |")
+    latam = sum(r["region"] in LATAM for r in rows)
+    edge = Counter(r["label"] for r in rows if r["edge_rule"])
+    per_label = Counter(r["label"] for r in rows)
+    out.append("")
+    out.append(
+        f"Latin American share: {latam / len(rows):.1%}. Edge-rule share per label: "
+        + ", ".join(f"{label} {edge[label] / per_label[label]:.1%}" for label in LABELS)
+        + "."
+    )
+    return "\n".join(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "--tables":
+        data_dir = Path(args[1]) if len(args) > 1 else DATA_DIR
+        for name in ("train", "test"):
+            print(f"### {name}.csv\n")
+            print(coverage_tables(read_rows(data_dir / f"{name}.csv")))
+            print()
+        return 0
     data_dir = Path(args[0]) if args else DATA_DIR
     report = check_corpus(data_dir)
     for problem in report.problems:
