@@ -14,7 +14,7 @@ help:
 	@echo "make test      run all tests (unit, data check, end-to-end)"
 	@echo "make lint      ruff + mypy"
 	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
-	@echo "make bench     speed and memory benchmarks"
+	@echo "make bench     speed and memory benchmarks (BENCH_ROWS=1000000)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,11 @@ lint: $(STAMP)
 classify: $(STAMP)
 	$(VENV)/bin/intent classify $(IN) -o $(OUT) --force
 
+BENCH_ROWS ?= 1000000
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
 
 clean-venv:
 	rm -rf $(VENV)

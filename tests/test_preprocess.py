@@ -61,3 +61,13 @@ def test_check_texts_names_the_bad_position() -> None:
         check_texts(["ok", None])
     with pytest.raises(TypeError, match="single string"):
         check_texts("hola")
+
+
+def test_direct_lookup_gives_the_same_lemmas_as_spacys_lemmatizer(pre: SpacyPreprocessor) -> None:
+    from intent.nlp import get_nlp
+    from intent.normalize import fold_accents, normalize
+
+    text = "Ofrecemos servicios, querrías conectar? Estuvimos hablando de las reuniones que tuvieron"
+    doc = get_nlp("blank:es")(normalize(text))  # the full pipeline: spaCy's Lemmatizer component
+    expected = [fold_accents(t.lemma_) for t in doc if not t.is_punct or t.text in "?!"]
+    assert SpacyPreprocessor(drop_stopwords=False).transform([text])[0, LEMMAS].split() == expected

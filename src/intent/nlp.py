@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.lookups import Table
 
 from intent.errors import ModelLoadError
 
@@ -47,6 +48,22 @@ def _build(name: str) -> Language:
             f"The spaCy pipeline '{name}' is not installed. Fix: install it "
             f"(pip install {name}) or train with the default pipeline 'blank:es'."
         ) from exc
+
+
+def lookup_table(nlp: Language) -> Table | None:
+    """The lemma lookup table when the pipeline lemmatizes by lookup only, else None.
+
+    spaCy's lookup Lemmatizer does, per token, ``table.get(token.text, token.text)`` in
+    Python. Doing the same lookup directly on the tokenizer's output gives the very same
+    lemmas about five times faster, so `SpacyPreprocessor` does that for lookup pipelines
+    and runs the full ``nlp.pipe`` only for trained pipelines (es_core_news_*).
+    """
+    if nlp.pipe_names != ["lemmatizer"]:
+        return None
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    if getattr(lemmatizer, "mode", None) != "lookup":
+        return None
+    return lemmatizer.lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
 
 
 def describe(name: str) -> dict[str, str]:

@@ -8,19 +8,25 @@ process-wide cache in `intent.nlp`, so pickling the model never pickles spaCy.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.lang.es.stop_words import STOP_WORDS
+from spacy.lookups import Table
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from intent.config import DEFAULT_SPACY_MODEL, KEEP_WORDS
-from intent.nlp import get_nlp
+from intent.nlp import get_nlp, lookup_table
 from intent.normalize import fold_accents, is_placeholder, normalize
 
 #: Column order of `SpacyPreprocessor.transform` output.
 LEMMAS, TEXT = 0, 1
+
+# Tokens repeat a lot across messages: folding each distinct one once saves most of the cost.
+_fold = lru_cache(maxsize=200_000)(fold_accents)
 
 _STOP_WORDS = frozenset(fold_accents(w) for w in STOP_WORDS) - KEEP_WORDS
 # Punctuation that carries intent ("¿y tú quién eres?", "¡NO!") is kept as a token.
@@ -75,13 +81,21 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         texts = [normalize(t) for t in check_texts(X)]
         out = np.empty((len(texts), 2), dtype=object)
         nlp = get_nlp(self.spacy_model)
-        for i, doc in enumerate(nlp.pipe(texts, batch_size=self.batch_size)):
-            out[i, LEMMAS] = " ".join(self._lemmas(doc))
+        table = lookup_table(nlp)
+        # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
+        docs = (
+            cast(Tokenizer, nlp.tokenizer).pipe(texts, batch_size=self.batch_size)
+            if table is not None
+            else nlp.pipe(texts, batch_size=self.batch_size)
+        )
+        for i, doc in enumerate(docs):
+            out[i, LEMMAS] = " ".join(self._lemmas(doc, table))
             out[i, TEXT] = fold_accents(texts[i])
         return out
 
-    def _lemmas(self, doc: Doc) -> list[str]:
+    def _lemmas(self, doc: Doc, table: Table | None) -> list[str]:
         lemmas = []
+        drop = self.drop_stopwords
         for token in doc:
             if token.is_space or (token.is_punct and token.text not in _KEPT_PUNCT):
                 continue
@@ -89,10 +103,10 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
             if is_placeholder(text):
                 lemmas.append(text)
                 continue
-            lemma = fold_accents((token.lemma_ or text).lower())
-            if self.drop_stopwords and fold_accents(text) in _STOP_WORDS:
+            if drop and _fold(text) in _STOP_WORDS:
                 continue
-            lemmas.append(lemma)
+            lemma = table.get(token.orth, text) if table is not None else (token.lemma_ or text).lower()
+            lemmas.append(_fold(lemma))
         return lemmas
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
