@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,8 +9,7 @@ from typing import overload
 
 import numpy as np
 
-from intent.config import DEFAULT_MODEL_OUTPUT, MODEL_ENV_VAR, PACKAGED_MODEL_PATH
-from intent.errors import ModelLoadError
+from intent.config import default_model_path
 from intent.model import IntentModel, Prediction
 from intent.model_io import load_model_file
 
@@ -19,20 +17,6 @@ ModelRef = IntentModel | str | Path | None
 
 _LOCK = threading.Lock()
 _CACHE: dict[Path, IntentModel] = {}
-
-
-def default_model_path() -> Path:
-    """``$INTENT_MODEL`` if set, else the model shipped in the package or the source checkout."""
-    env = os.environ.get(MODEL_ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    for candidate in (PACKAGED_MODEL_PATH, DEFAULT_MODEL_OUTPUT):
-        if candidate.is_file():
-            return candidate
-    raise ModelLoadError(
-        f"No trained model found (looked at {PACKAGED_MODEL_PATH} and {DEFAULT_MODEL_OUTPUT}). "
-        f"Fix: run `make train`, or set {MODEL_ENV_VAR} to a model file."
-    )
 
 
 def load_model(path: str | Path | None = None) -> IntentModel:

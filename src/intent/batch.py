@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from intent.config import LABELS
 from intent.csv_io import CsvReader, Row, atomic_output, detect_delimiter, detect_encoding
 from intent.errors import DataError
 from intent.linkedin import Layout, Source, detect_layout, resolve_sources
-from intent.model import IntentModel
+
+if TYPE_CHECKING:  # the model stack is imported where a model is loaded: in workers, or for --jobs 1
+    from intent.model import IntentModel
 
 PREDICTION_COLUMNS = ("intent", "confidence", "uncertain", *(f"proba_{label}" for label in LABELS), "status")
 SOURCE_COLUMN = "source_file"
@@ -347,6 +349,7 @@ class _Classifier:
             )
         else:
             from intent.api import load_model
+            from intent.model import IntentModel
 
             model = load_model(self.model_path)
             if self.options.threshold is not None:  # a copy: the cached model stays as loaded

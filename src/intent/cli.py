@@ -199,8 +199,8 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from intent.api import default_model_path
     from intent.batch import BatchOptions, classify_file
+    from intent.config import default_model_path
 
     output = None if args.output == "-" else Path(args.output)
     fmt = args.format or ("jsonl" if output is not None and output.suffix in (".jsonl", ".json") else "csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -130,3 +131,19 @@ KEEP_WORDS: Final[frozenset[str]] = frozenset(
 )
 
 RANDOM_SEED: Final[int] = 13
+
+
+def default_model_path() -> Path:
+    """``$INTENT_MODEL`` if set, else the model shipped in the package or the source checkout."""
+    from intent.errors import ModelLoadError
+
+    env = os.environ.get(MODEL_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    for candidate in (PACKAGED_MODEL_PATH, DEFAULT_MODEL_OUTPUT):
+        if candidate.is_file():
+            return candidate
+    raise ModelLoadError(
+        f"No trained model found (looked at {PACKAGED_MODEL_PATH} and {DEFAULT_MODEL_OUTPUT}). "
+        f"Fix: run `make train`, or set {MODEL_ENV_VAR} to a model file."
+    )
