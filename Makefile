@@ -7,12 +7,14 @@ STAMP  := $(VENV)/.installed
 IN  ?= src/intent/samples/linkedin_export
 OUT ?= reports/classified.csv
 
-.PHONY: train test lint classify bench clean-venv help
+.PHONY: train test fuzz lint classify evaluate bench clean-venv help
 
 help:
 	@echo "make train     train on data/, write models/intent-es.joblib and its report"
 	@echo "make test      run all tests (unit, data check, end-to-end)"
+	@echo "make fuzz      the tests with long random fuzzing and 100 MB inputs (slow)"
 	@echo "make lint      ruff + mypy"
+	@echo "make evaluate  evaluation report of the shipped model on data/test.csv (reports/test/)"
 	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
 	@echo "make bench     speed and memory benchmarks (BENCH_ROWS=1000000)"
 
@@ -23,10 +25,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 train: $(STAMP)
-	$(PY) train.py $(if $(DATA),--data $(DATA))
+	$(PY) train.py $(if $(DATA),$(foreach f,$(DATA),--data $(f)))
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+fuzz: $(STAMP)
+	INTENT_FUZZ=1 $(PY) -m pytest -x
+
+evaluate: $(STAMP)
+	$(VENV)/bin/intent evaluate $(if $(DATA),$(DATA),data/test.csv)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests train.py hatch_build.py benchmarks

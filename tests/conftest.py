@@ -1,14 +1,27 @@
-"""Shared fixtures: the tiny hand-written corpus and a model trained on it."""
+"""Shared fixtures: the tiny hand-written corpus and a model trained on it.
+
+Hypothesis runs a short, deterministic profile under `make test` ("ci") and a long random
+one under `make fuzz` (INTENT_FUZZ=1), which also scales the size-based fault tests up.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from intent.model import IntentModel, build_pipeline
 from intent.model_io import save_model
+
+FUZZ = os.environ.get("INTENT_FUZZ") == "1"
+settings.register_profile(
+    "ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("fuzz", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fuzz" if FUZZ else "ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_CORPUS = FIXTURES / "mini_corpus.csv"

@@ -55,3 +55,43 @@ def test_shipped_model_labels_unmistakable_messages(monkeypatch: pytest.MonkeyPa
     }
     predicted = intent.predict(list(examples))
     assert predicted == list(examples.values())
+
+
+def test_eight_threads_give_exactly_the_serial_results(mini_model_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = intent.load_model(mini_model_path)
+    texts = [f"{t} {i}" for i in range(25) for t in ("no gracias", "curso por 99€", "encantada de conectar")]
+    serial = [model.predict_proba(t).tolist() for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(lambda t: model.predict_proba(t).tolist(), texts))
+    assert threaded == serial
+
+
+def test_lazy_default_model_is_loaded_once_under_concurrency(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+    real = api.load_model_file
+
+    def slow_load(path: Path) -> intent.IntentModel:
+        calls.append(path)
+        time.sleep(0.2)  # widen the window in which a second thread could start loading too
+        return real(path)
+
+    monkeypatch.setattr(api, "load_model_file", slow_load)
+    monkeypatch.setattr(api, "_CACHE", {})
+    monkeypatch.setenv("INTENT_MODEL", str(mini_model_path))
+    barrier = threading.Barrier(8)
+
+    def call(_: int) -> str:
+        barrier.wait()
+        return intent.predict("no gracias")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        labels = list(pool.map(call, range(8)))
+    assert len(set(labels)) == 1 and len(calls) == 1

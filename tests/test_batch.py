@@ -199,3 +199,165 @@ def test_cli_stdin_to_stdout(mini_model_path: Path) -> None:
     assert [r["texto"] for r in records] == ["No me interesa", "dos\nlíneas"]
     assert "2 rows classified" in proc.stderr.decode()
     assert "No me interesa" not in proc.stderr.decode()  # no message text in logs
+
+
+def test_progress_bar_runs_and_output_is_unchanged(tmp_path: Path, mini_model_path: Path) -> None:
+    src = messages_csv(tmp_path)
+    quiet, shown = tmp_path / "quiet.csv", tmp_path / "shown.csv"
+    classify_file(str(src), quiet, mini_model_path, BatchOptions(chunk_size=1))
+    classify_file(str(src), shown, mini_model_path, BatchOptions(chunk_size=1, progress=True))
+    assert quiet.read_bytes() == shown.read_bytes()
+
+
+# ---- fuzzing and faults: a clear error or a correct output, and no row lost --------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import FUZZ  # noqa: E402
+from intent.errors import IntentError  # noqa: E402
+
+FIELD = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00\r"), max_size=60)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(FIELD, FIELD), max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig"]),
+)
+def test_every_written_row_comes_back(
+    tmp_path: Path, mini_model_path: Path, rows: list[tuple[str, str]], delimiter: str, encoding: str
+) -> None:
+    src, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
+    with src.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(["texto", "otra"])
+        writer.writerows(rows)
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions(fmt="jsonl", chunk_size=5), force=True)
+    # JSON Lines are split on "\n" only: str.splitlines would also split inside texts holding U+2028.
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
+    assert summary.rows == len(records) == len(rows)
+    assert [(r["texto"], r["otra"]) for r in records] == rows
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_random_bytes_give_a_clear_error_or_a_consistent_output(
+    tmp_path: Path, mini_model_path: Path, data: bytes
+) -> None:
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(b"text,id\n" + data)
+    out.unlink(missing_ok=True)
+    try:
+        summary = classify_file(str(src), out, mini_model_path, BatchOptions(on_bad_lines="skip"))
+    except IntentError:
+        assert not out.exists()
+        return
+    assert len(read_csv(out)) == summary.rows
+
+
+def test_truncated_file_at_every_offset(tmp_path: Path, mini_model_path: Path) -> None:
+    full = messages_csv(tmp_path).read_bytes()
+    src, out = tmp_path / "cut.csv", tmp_path / "out.csv"
+    for cut in range(len(MESSAGES_HEADER) + 5, len(full), 23):
+        src.write_bytes(full[:cut])
+        out.unlink(missing_ok=True)
+        try:
+            summary = classify_file(str(src), out, mini_model_path, BatchOptions())
+        except IntentError as exc:
+            assert "line" in str(exc) or "cannot be read" in str(exc)
+            assert not out.exists()
+            continue
+        assert len(read_csv(out)) == summary.rows <= 4
+
+
+def test_header_only_and_empty_file(tmp_path: Path, mini_model_path: Path) -> None:
+    src, out = tmp_path / "h.csv", tmp_path / "out.csv"
+    src.write_text("id,text\n", encoding="utf-8")
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions())
+    assert summary.rows == 0 and out.read_text(encoding="utf-8").startswith("id,text,intent,")
+    src.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="empty"):
+        classify_file(str(src), tmp_path / "o2.csv", mini_model_path, BatchOptions())
+
+
+def test_huge_field_is_kept_whole_and_flagged(tmp_path: Path, mini_model_path: Path) -> None:
+    size = 100_000_000 if FUZZ else 3_000_000
+    src, out = tmp_path / "big.csv", tmp_path / "out.csv"
+    with src.open("w", encoding="utf-8") as fh:
+        fh.write('id,text\n1,"')
+        fh.write("no me interesa " * (size // 15))
+        fh.write('"\n2,hola\n')
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions())
+    rows = read_csv(out)
+    assert summary.rows == 2 and rows[0]["status"] == "truncated" and len(rows[0]["text"]) >= size - 15
+
+
+def test_unbalanced_quote_names_the_line(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "q.csv"
+    src.write_text('id,text\n1,hola\n2,"sin cerrar\n3,adios\n', encoding="utf-8")
+    with pytest.raises(DataError, match="line 3"):
+        classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions())
+
+
+def test_write_failure_is_reported_and_leaves_nothing(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from intent.cli import main
+
+    def full_disk(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch._Writer, "write", full_disk)
+    out = tmp_path / "out.csv"
+    assert (
+        main(["classify", str(messages_csv(tmp_path)), "-o", str(out), "--model", str(mini_model_path), "--quiet"]) == 2
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["messages.csv"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_classify_leaves_no_output(tmp_path: Path, mini_model_path: Path, signum: int) -> None:
+    src = tmp_path / "many.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text"])
+        writer.writerows([i, f"mensaje número {i}: no me interesa, gracias"] for i in range(200_000))
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "intent.cli",
+            "classify",
+            str(src),
+            "-o",
+            str(out),
+            "--model",
+            str(mini_model_path),
+            "--jobs",
+            "2",
+            "--chunk-size",
+            "200",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".partial") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, "classification never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(proc.pid, signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv"]
+    assert b"Traceback" not in err

@@ -48,3 +48,21 @@ def test_console_script_help() -> None:
     ).stdout
     for command in ("predict", "train"):
         assert command in out
+
+
+def test_classify_without_input_uses_the_shipped_sample(
+    mini_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["classify", "--model", str(mini_model_path), "--format", "jsonl"]) == 0
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(records) == 16 and {r["source_file"] for r in records} == {"messages.csv", "Invitations.csv"}
+    assert "16 rows classified" in captured.err
+
+
+def test_classify_bad_input_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "x.csv"
+    src.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["classify", str(src), "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--text-column" in err and "Traceback" not in err

@@ -71,3 +71,41 @@ def test_rejects_model_with_other_labels(mini_data: tuple[list[str], list[str]])
     pipe = build_pipeline().fit(texts, ["a" if y == LABELS[0] else y for y in labels])
     with pytest.raises(ValueError, match="expected"):
         IntentModel(pipe)
+
+
+# ---- any input: a valid label or a documented error, never a crash -------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import FUZZ  # noqa: E402
+
+
+@given(st.text())
+def test_any_unicode_gets_a_label_or_the_empty_error(mini_model: IntentModel, text: str) -> None:
+    results = mini_model.classify([text])
+    assert results[0].status in {"ok", "empty", "truncated"}
+    if text.strip():
+        assert mini_model.predict(text) in LABELS
+    else:
+        with pytest.raises(ValueError):
+            mini_model.predict(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * (1_000_000 if FUZZ else 200_000),  # a huge single "word"
+        "hola " * (100_000 if FUZZ else 30_000),  # 100,000 words
+        "\ud800\udfff lone surrogates",
+        "\u202eNO ME INTERESA\u202c",
+        "👩‍👩‍👧‍👦" * 500,
+        "\x00\x01\x02 texto con controles \x7f",
+        "e\u0301" * 5000,  # combining marks
+    ],
+    ids=["huge-word", "many-words", "surrogates", "bidi", "zwj-emoji", "controls", "combining"],
+)
+def test_hostile_messages(mini_model: IntentModel, text: str) -> None:
+    result = mini_model.classify(text)
+    assert result.label in LABELS
+    assert result.status == ("truncated" if len(text) > MAX_CHARS else "ok")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,23 @@ def test_direct_lookup_gives_the_same_lemmas_as_spacys_lemmatizer(pre: SpacyPrep
     doc = get_nlp("blank:es")(normalize(text))  # the full pipeline: spaCy's Lemmatizer component
     expected = [fold_accents(t.lemma_) for t in doc if not t.is_punct or t.text in "?!"]
     assert SpacyPreprocessor(drop_stopwords=False).transform([text])[0, LEMMAS].split() == expected
+
+
+def test_a_loaded_pipeline_from_disk_is_used_through_nlp_pipe(tmp_path: Path) -> None:
+    """Any installed or saved pipeline (e.g. es_core_news_sm) goes through the full nlp.pipe path."""
+    import spacy
+
+    nlp = spacy.blank("es")
+    nlp.add_pipe("sentencizer")  # a second component: not a lookup-only pipeline
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    pre = SpacyPreprocessor(spacy_model=str(tmp_path / "pipeline"))
+    assert str(pre.fit([]).transform(["Ofrecemos servicios"])[0, LEMMAS]).split() == ["ofrecer", "servicio"]
+
+
+def test_missing_spacy_package_is_a_clear_error() -> None:
+    from intent.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match=r"es_core_news_zz.*not installed.*blank:es"):
+        SpacyPreprocessor(spacy_model="es_core_news_zz").fit([])

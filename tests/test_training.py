@@ -19,6 +19,8 @@ def settings(tmp_path: Path, name: str) -> TrainSettings:
         output=tmp_path / f"{name}.joblib",
         cv_folds=3,
         n_jobs=1,
+        textcat_epochs=1,
+        report_dir=tmp_path / "reports",
         quiet=True,
     )
 
@@ -39,7 +41,13 @@ def test_run_writes_model_metadata_and_baselines(tmp_path: Path) -> None:
         "trained_at",
     ):
         assert key in meta
-    assert set(meta["test"]) == {"model", "majority_class", "tfidf_logreg_no_spacy"}
+    assert {"model", "majority_class", "tfidf_logreg_no_spacy", "spacy_textcat"} <= set(meta["test"])
+    for system in ("model", "majority_class", "tfidf_logreg_no_spacy", "spacy_textcat"):
+        assert meta["test"][system]["messages_per_second"] > 0 and meta["test"][system]["train_seconds"] >= 0
+    card = (tmp_path / "a.MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "Intended use" in card and "majority class" in card and "Ethical notes" in card
+    assert (tmp_path / "a.confusion_matrix.png").is_file()
+    assert (tmp_path / "reports" / "a" / "report.md").is_file()
     assert len(meta["data"]["train"][0]["sha256"]) == 64
     assert meta["spacy_pipeline"]["name"] == "blank:es"
     report = format_report(meta)
@@ -61,6 +69,112 @@ def test_settings_validate() -> None:
 def test_too_few_examples_per_label(tmp_path: Path) -> None:
     path = tmp_path / "tiny.csv"
     path.write_text("text,label\nhola,spam\nque tal,networking\nno,rechazo\n", encoding="utf-8")
-    s = TrainSettings(train_sources=[path], test_source=None, output=tmp_path / "m.joblib", quiet=True)
+    s = TrainSettings(train_sources=[path], test_source=None, output=tmp_path / "m.joblib", report_dir=None, quiet=True)
     with pytest.raises(DataError, match="at least 5 examples"):
         run(s)
+
+
+@pytest.mark.slow
+def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Path) -> None:
+    """classify -> review -> a person corrects labels -> train: the corrections are learned, and the
+    shipped model is untouched."""
+    import csv
+
+    from intent.batch import BatchOptions, classify_file
+    from intent.cli import main
+    from intent.config import DEFAULT_MODEL_OUTPUT
+    from intent.model_io import sha256_of
+
+    shipped_before = sha256_of(DEFAULT_MODEL_OUTPUT)
+    inbox = tmp_path / "inbox.csv"
+    messages = [
+        "Te paso el contacto del proveedor de café que te comenté, avísame si te sirve",
+        "Buenas, ¿me pasas tu número para enviarte la propuesta del seguro?",
+        "Gracias pero ahora mismo no tengo tiempo para colaborar en eso",
+        "Hola! Me sumo al grupo de UX de Lima, ¿cuándo es la próxima juntada?",
+    ]
+    with inbox.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["mensaje"], *([m] for m in messages)])
+    classify_file(str(inbox), tmp_path / "classified.csv", mini_model_path, BatchOptions())
+    to_label = tmp_path / "to_label.csv"
+    assert main(["review", str(inbox), "-o", str(to_label), "--n", "4", "--model", str(mini_model_path)]) == 0
+    rows = list(csv.DictReader(to_label.open(encoding="utf-8")))
+    truth = dict(zip(messages, ["networking", "venta", "rechazo", "networking"], strict=True))  # aliases
+    for row in rows:
+        row["label"] = truth[row["text"]]
+    with to_label.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows * 3)  # the person labeled them; weight them like a small batch
+    custom = tmp_path / "custom.joblib"
+    assert (
+        main(
+            [
+                "train",
+                "--no-base",
+                "--data",
+                str(FIXTURE),
+                "--data",
+                str(to_label),
+                "--output",
+                str(custom),
+                "--test",
+                "none",
+                "--cv-folds",
+                "3",
+                "--jobs",
+                "1",
+                "--textcat-epochs",
+                "0",
+                "--report-dir",
+                str(tmp_path / "reports"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    model = load_model_file(custom)
+    expected = {"networking": "genuine_networking", "venta": "spam_sales", "rechazo": "gatekeeping_rejection"}
+    assert model.predict([r["text"] for r in rows]) == [expected[truth[r["text"]]] for r in rows]
+    assert sha256_of(DEFAULT_MODEL_OUTPUT) == shipped_before
+    assert (tmp_path / "reports" / "custom" / "label_issues.csv").is_file()
+
+
+def test_custom_data_never_targets_the_shipped_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intent import cli
+    from intent.config import CUSTOM_MODEL_OUTPUT
+
+    seen = {}
+    monkeypatch.setattr("intent.training.run", lambda settings: seen.setdefault("s", settings) and {})
+    monkeypatch.setattr("intent.training.format_report", lambda meta: "")
+    cli.main(["train", "--data", str(FIXTURE), "--quiet"])
+    assert seen["s"].output == CUSTOM_MODEL_OUTPUT
+    assert [str(s) for s in seen["s"].train_sources][-1] == str(FIXTURE) and len(seen["s"].train_sources) == 2
+
+
+def test_fail_on_label_issues_stops_before_saving(tmp_path: Path) -> None:
+    import csv
+
+    path = tmp_path / "noisy.csv"
+    rows = list(csv.DictReader(FIXTURE.open(encoding="utf-8")))
+    rows[0]["label"] = "genuine_networking"  # a spam pitch, mislabeled
+    rows[12]["label"] = "spam_sales"  # a warm networking note, mislabeled
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    s = TrainSettings(
+        train_sources=[path],
+        test_source=None,
+        output=tmp_path / "m.joblib",
+        cv_folds=3,
+        n_jobs=1,
+        textcat_epochs=0,
+        report_dir=tmp_path / "r",
+        fail_on_label_issues=True,
+        quiet=True,
+    )
+    with pytest.raises(DataError, match="label audit flagged"):
+        run(s)
+    assert not (tmp_path / "m.joblib").exists()
+    assert (tmp_path / "r" / "m" / "label_issues.csv").is_file()

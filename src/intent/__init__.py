@@ -17,7 +17,7 @@ from intent.config import LABELS
 from intent.errors import DataError, IntentError, ModelLoadError
 
 if TYPE_CHECKING:
-    from intent.api import classify, load_model, predict, predict_proba
+    from intent.api import classify, explain, load_model, predict, predict_proba
     from intent.model import IntentModel, Prediction
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ModelLoadError",
     "Prediction",
     "classify",
+    "explain",
     "load_model",
     "predict",
     "predict_proba",
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "classify": "intent.api",
+    "explain": "intent.api",
     "load_model": "intent.api",
     "predict": "intent.api",
     "predict_proba": "intent.api",

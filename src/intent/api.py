@@ -10,6 +10,8 @@ from typing import overload
 import numpy as np
 
 from intent.config import default_model_path
+from intent.explain import Explanation
+from intent.explain import explain as explain_message
 from intent.model import IntentModel, Prediction
 from intent.model_io import load_model_file
 
@@ -59,3 +61,8 @@ def classify(texts: Iterable[str], *, model: ModelRef = None) -> list[Prediction
 def classify(texts: str | Iterable[str], *, model: ModelRef = None) -> Prediction | list[Prediction]:
     """Full results (label, confidence, probabilities, uncertain, status) for one or many."""
     return _resolve(model).classify(texts)
+
+
+def explain(text: str, *, model: ModelRef = None, top: int = 10, all_labels: bool = False) -> Explanation:
+    """Which features pushed ``text`` towards its label (or towards each label), with weights."""
+    return explain_message(_resolve(model), text, top=top, all_labels=all_labels)

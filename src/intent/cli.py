@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from intent.config import (
+    CUSTOM_MODEL_OUTPUT,
     DEFAULT_MODEL_OUTPUT,
     DEFAULT_SPACY_MODEL,
     LABELS,
+    REPORTS_DIR,
     SAMPLE_EXPORT,
     TEST_CSV,
     TRAIN_CSV,
@@ -34,6 +36,8 @@ labels:
 
 examples:
   intent predict "Hola, ¿tienes 15 minutos para una demo de nuestro CRM?"
+  intent explain "No sé por qué querrías conectar conmigo"
+  intent evaluate data/test.csv
   intent classify Basic_LinkedInDataExport.zip -o etiquetados.csv
   intent train --data mis_mensajes.csv --output models/mio.joblib
 
@@ -62,7 +66,22 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="FILE",
-        help=f"labeled CSV (columns text,label) or saved dataset dir; repeatable (default: {TRAIN_CSV.name})",
+        help="your labeled messages: a CSV with text,label columns (any delimiter or encoding; labels may be "
+        "spam/venta, networking, rechazo…) or a saved dataset folder; repeatable. Added to the shipped corpus "
+        "unless --no-base",
+    )
+    p.add_argument("--no-base", action="store_true", help=f"train on --data alone, without {TRAIN_CSV.name}")
+    p.add_argument(
+        "--hf-dataset",
+        action="append",
+        metavar="NAME_OR_PATH",
+        help="a Hugging Face dataset (by name: needs network) or a folder saved with save_to_disk; repeatable",
+    )
+    p.add_argument("--split", default="train", metavar="NAME", help="split of --hf-dataset (default: train)")
+    p.add_argument(
+        "--fail-on-label-issues",
+        action="store_true",
+        help="stop (exit 2) if the label audit finds rows whose label looks wrong, before saving a model",
     )
     p.add_argument(
         "--test",
@@ -71,7 +90,14 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"held-out labeled data for the report (default: {TEST_CSV.name}); 'none' to skip",
     )
-    p.add_argument("--output", type=Path, default=DEFAULT_MODEL_OUTPUT, metavar="PATH", help="model file to write")
+    p.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help=f"model file to write (default: {DEFAULT_MODEL_OUTPUT.relative_to(DEFAULT_MODEL_OUTPUT.parent.parent)}; "
+        f"with --data or --hf-dataset, {CUSTOM_MODEL_OUTPUT.relative_to(CUSTOM_MODEL_OUTPUT.parent.parent)}, so the "
+        "shipped model is never replaced unless you name it)",
+    )
     p.add_argument(
         "--spacy-model",
         default=DEFAULT_SPACY_MODEL,
@@ -80,21 +106,45 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--cv-folds", type=int, default=5, metavar="K", help="cross-validation folds (default: 5)")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="parallel fits (default: 2)")
+    p.add_argument(
+        "--textcat-epochs",
+        type=int,
+        default=5,
+        metavar="N",
+        help="epochs of the spaCy textcat baseline trained for comparison; 0 skips it (default: 5)",
+    )
+    p.add_argument(
+        "--report-dir",
+        type=Path,
+        default=REPORTS_DIR,
+        metavar="DIR",
+        help=f"where the evaluation report folder is written (default: {REPORTS_DIR.name}/)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=cmd_train)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from intent.data import HFSource, Source
     from intent.training import TrainSettings, format_report, run
 
     test = None if args.test is not None and str(args.test).lower() == "none" else args.test
+    custom: list[Source] = [*(args.data or []), *(HFSource(n, args.split) for n in args.hf_dataset or [])]
+    if args.no_base and not custom:
+        raise DataError("--no-base needs your own data. Fix: add --data FILE or --hf-dataset NAME.")
+    base: list[Source] = [] if args.no_base else [TRAIN_CSV]
+    sources = base + custom
+    output = args.output or (CUSTOM_MODEL_OUTPUT if custom else DEFAULT_MODEL_OUTPUT)
     settings = TrainSettings(
-        train_sources=args.data or [TRAIN_CSV],
+        train_sources=sources,
         test_source=test,
-        output=args.output,
+        output=output,
+        fail_on_label_issues=args.fail_on_label_issues,
         spacy_model=args.spacy_model,
         cv_folds=args.cv_folds,
         n_jobs=args.jobs,
+        textcat_epochs=args.textcat_epochs,
+        report_dir=args.report_dir,
         quiet=args.quiet,
     )
     meta = run(settings)
@@ -114,19 +164,25 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("text", nargs="?", help="the message (omit to read one message per line from stdin)")
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
     p.add_argument("--json", action="store_true", help="one JSON object per message")
+    p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
     p.set_defaults(handler=cmd_predict)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from intent.api import classify
+    from intent.api import load_model
+    from intent.model import IntentModel
 
+    model = load_model(args.model)
+    if args.threshold is not None:
+        _check_threshold(args.threshold)
+        model = IntentModel(model.pipeline, args.threshold, model.metadata)
     if args.text is not None:
         texts = [args.text]
     else:
         if sys.stdin.isatty():
             print("Escribe un mensaje por línea (Ctrl-D para terminar):", file=sys.stderr)
         texts = [line.rstrip("\n") for line in sys.stdin]
-    for text, result in zip(texts, classify(texts, model=args.model), strict=True):
+    for text, result in zip(texts, model.classify(texts), strict=True):
         if args.json:
             print(json.dumps({"text": text, **result.__dict__}, ensure_ascii=False))
         elif result.label is None:
@@ -206,8 +262,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     fmt = args.format or ("jsonl" if output is not None and output.suffix in (".jsonl", ".json") else "csv")
     if args.excel and fmt != "csv":
         raise DataError("--excel applies to CSV output only. Fix: drop --excel or use --format csv.")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise DataError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if args.threshold is not None:
+        _check_threshold(args.threshold)
     options = BatchOptions(
         text_column=args.text_column,
         on_bad_lines=args.on_bad_lines,
@@ -225,6 +281,150 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model on labeled messages and write a report",
+        description=(
+            "Evaluate a model on a labeled CSV (columns text,label; region/form/register columns, when present, "
+            "give slice metrics). Writes metrics.json, report.md, confusion_matrix.png and reliability.png to "
+            "DIR/NAME/: per-label precision, recall and F1, macro-F1, accuracy, confusion matrix, calibration "
+            "(Brier score, expected calibration error, reliability diagram), slices, robustness to stripped "
+            "accents and lowercase, and the 20 most confident errors."
+        ),
+    )
+    p.add_argument(
+        "data",
+        type=Path,
+        nargs="?",
+        default=TEST_CSV,
+        metavar="DATA",
+        help=f"labeled CSV or saved dataset (default: {TEST_CSV.name})",
+    )
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument("--text-column", default="text", metavar="NAME", help="text column (default: text)")
+    p.add_argument("--label-column", default="label", metavar="NAME", help="label column (default: label)")
+    p.add_argument(
+        "--output-dir",
+        type=Path,
+        default=REPORTS_DIR,
+        metavar="DIR",
+        help=f"reports folder (default: {REPORTS_DIR.name}/)",
+    )
+    p.add_argument("--name", metavar="NAME", help="report subfolder (default: the data file's name)")
+    p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
+    p.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from intent.api import load_model
+    from intent.data import load_labeled, texts_and_labels
+    from intent.evaluation import SLICE_COLUMNS, evaluate_model
+    from intent.model import IntentModel
+    from intent.report import write_report
+
+    model = load_model(args.model)
+    if args.threshold is not None:
+        _check_threshold(args.threshold)
+        model = IntentModel(model.pipeline, args.threshold, model.metadata)
+    ds = load_labeled(args.data, text_column=args.text_column, label_column=args.label_column)
+    texts, labels = texts_and_labels(ds)
+    columns = {c: ds[c] for c in SLICE_COLUMNS if c in ds.column_names}
+    ids = ds["id"] if "id" in ds.column_names else None
+    result = evaluate_model(model, texts, labels, columns, ids)
+    folder = args.output_dir / (args.name or args.data.stem)
+    report = write_report(result, folder, str(args.data), str(model.metadata.get("name", "model")))
+    print(f"macro-F1 {result['macro_f1']:.3f}  accuracy {result['accuracy']:.3f}  (n={result['n']})")
+    for label in LABELS:
+        m = result["per_label"][label]
+        print(f"  {label:<24} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  n {m['support']}")
+    cal = result["calibration"]
+    print(f"Brier {cal['brier']:.4f}  ECE {cal['ece']:.4f}")
+    print(f"report: {report}")
+    return 0
+
+
+def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="show which words decided a message's label",
+        description=(
+            "Explain a label: the features that pushed the message towards it most (lemmas, and words for the "
+            "character n-grams they contain), with their weights, and which placeholders fired (URL, MONEY…)."
+        ),
+    )
+    p.add_argument("text", help="the message")
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="features to show (default: 10)")
+    p.add_argument("--all-labels", action="store_true", help="explain every label, not only the predicted one")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from intent.api import explain
+    from intent.explain import format_explanation
+
+    try:
+        exp = explain(args.text, model=args.model, top=args.top, all_labels=args.all_labels)
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
+    print(json.dumps(exp.to_dict(), ensure_ascii=False, indent=2) if args.json else format_explanation(exp))
+    return 0
+
+
+def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "review",
+        help="pick the messages the model is least sure about, for you to label",
+        description=(
+            "Read INPUT (like `intent classify`: a CSV, '-', a LinkedIn export) and write the N messages the model "
+            "is least sure about — skipping near-copies, so each row is a different question — to a CSV with the "
+            "model's guess pre-filled in the 'label' column. Correct the labels in a spreadsheet, then train on "
+            "the file: intent train --data TO_LABEL.csv"
+        ),
+    )
+    p.add_argument(
+        "input",
+        nargs="?",
+        default=str(SAMPLE_EXPORT),
+        metavar="INPUT",
+        help="CSV file, '-', LinkedIn export .zip or folder (default: a sample export)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("to_label.csv"),
+        metavar="TO_LABEL.csv",
+        help="where to write the rows to label (default: to_label.csv)",
+    )
+    p.add_argument("--n", type=int, default=200, metavar="N", help="how many messages (default: 200)")
+    p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    p.set_defaults(handler=cmd_review)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from intent.config import default_model_path
+    from intent.review import review_file
+
+    model_path = args.model if args.model is not None else default_model_path()
+    written = review_file(args.input, args.output, model_path, args.n, args.text_column, args.force)
+    print(
+        f"wrote {written} messages to label to {args.output}; correct the 'label' column, then run: "
+        f"intent train --data {args.output}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _check_threshold(value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise DataError(f"--threshold must be between 0 and 1, got {value}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intent",
@@ -235,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_classify(sub)
     _add_predict(sub)
+    _add_explain(sub)
+    _add_evaluate(sub)
+    _add_review(sub)
     _add_train(sub)
     return parser
 
@@ -253,6 +456,14 @@ def run_handler(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # e.g. `intent classify ... | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the machine said no: a full disk, a permission, a missing folder
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"intent: error: {exc.strerror or exc}{where}. Fix: check the path, its permissions and the free "
+            "disk space; no partial output was left behind.",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

@@ -45,6 +45,7 @@ DATA_DIR: Final[Path] = PROJECT_DIR / "data"
 TRAIN_CSV: Final[Path] = DATA_DIR / "train.csv"
 TEST_CSV: Final[Path] = DATA_DIR / "test.csv"
 MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
+REPORTS_DIR: Final[Path] = PROJECT_DIR / "reports"
 
 #: A small LinkedIn export (messages.csv, Invitations.csv) to show `intent classify` on.
 SAMPLE_EXPORT: Final[Path] = PACKAGE_DIR / "samples" / "linkedin_export"
@@ -52,6 +53,8 @@ SAMPLE_EXPORT: Final[Path] = PACKAGE_DIR / "samples" / "linkedin_export"
 MODEL_NAME: Final[str] = "intent-es"
 #: Where `make train` writes the shipped model (committed) and its report.
 DEFAULT_MODEL_OUTPUT: Final[Path] = MODELS_DIR / f"{MODEL_NAME}.joblib"
+#: Where `intent train --data …` writes a model trained on a user's messages.
+CUSTOM_MODEL_OUTPUT: Final[Path] = MODELS_DIR / "intent-custom.joblib"
 #: Where a wheel carries the same file (the build copies it in), so `pip install .` works too.
 PACKAGED_MODEL_PATH: Final[Path] = PACKAGE_DIR / "_model" / f"{MODEL_NAME}.joblib"
 #: Environment variable that points `predict()` at another model file.

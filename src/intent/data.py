@@ -7,6 +7,7 @@ region or form are kept for slice metrics).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,39 @@ def _standardize(ds: Dataset, path: Path, text_column: str, label_column: str) -
     canonical = [canonical_label(v) for v in labels]
     ds = ds.remove_columns("label").add_column("label", canonical)
     return ds.cast_column("label", ClassLabel(names=list(LABELS)))
+
+
+@dataclass(frozen=True)
+class HFSource:
+    """A dataset on the Hugging Face Hub (needs network) or a local ``save_to_disk`` folder."""
+
+    name: str
+    split: str = "train"
+
+    def __str__(self) -> str:
+        return f"hf:{self.name}[{self.split}]"
+
+
+Source = Path | HFSource
+
+
+def load_source(source: Source, text_column: str = "text", label_column: str = "label") -> Dataset:
+    """Load labeled data from a CSV, a saved dataset folder, or a Hub dataset."""
+    if isinstance(source, HFSource):
+        path = Path(source.name).expanduser()
+        if path.exists():
+            return load_labeled(path, text_column=text_column, label_column=label_column, split=source.split)
+        import datasets
+
+        try:
+            ds = datasets.load_dataset(source.name, split=source.split)
+        except Exception as exc:  # the Hub client raises many kinds; all mean "cannot get it"
+            raise DataError(
+                f"Could not load the dataset {source.name!r} (split {source.split!r}): {exc}. "
+                "Fix: check the name and your network, or pass a folder saved with save_to_disk."
+            ) from exc
+        return _standardize(ds, Path(source.name), text_column, label_column)
+    return load_labeled(source, text_column=text_column, label_column=label_column)
 
 
 def texts_and_labels(ds: Dataset) -> tuple[list[str], list[str]]:

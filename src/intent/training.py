@@ -14,20 +14,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.dummy import DummyClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline
 
-from intent.config import DEFAULT_MODEL_OUTPUT, DEFAULT_SPACY_MODEL, LABELS, RANDOM_SEED, TEST_CSV, TRAIN_CSV
-from intent.data import load_labeled, texts_and_labels
+from intent.baselines import sklearn_baselines, textcat_baseline, throughput
+from intent.config import (
+    DEFAULT_MODEL_OUTPUT,
+    DEFAULT_SPACY_MODEL,
+    LABELS,
+    MODEL_NAME,
+    RANDOM_SEED,
+    REPORTS_DIR,
+    TEST_CSV,
+    TRAIN_CSV,
+)
+from intent.data import HFSource, Source, load_labeled, load_source, texts_and_labels
 from intent.errors import DataError
-from intent.metrics import choose_threshold, evaluate
+from intent.evaluation import SLICE_COLUMNS, evaluate_model
+from intent.metrics import choose_threshold
 from intent.model import IntentModel, build_classifier, build_pipeline
 from intent.model_io import save_model
 from intent.nlp import describe
 from intent.preprocess import SpacyPreprocessor
+from intent.report import plot_confusion_matrix, write_model_card, write_report
+from intent.review import label_issues
 
 
 @dataclass
@@ -44,10 +55,13 @@ class TrainSettings:
     target_precision: precision confident predictions must reach (sets ``uncertain``).
     seed: one seed for every random choice, so two runs give the same model.
     n_jobs: parallel fits during the search.
+    textcat_epochs: epochs for the spaCy textcat baseline (0: skip it).
+    report_dir: where the evaluation report folder goes (None: no report).
+    fail_on_label_issues: stop before saving when the label audit flags rows.
     quiet: no progress lines on stderr.
     """
 
-    train_sources: list[Path] = field(default_factory=lambda: [TRAIN_CSV])
+    train_sources: list[Source] = field(default_factory=lambda: [TRAIN_CSV])
     test_source: Path | None = TEST_CSV
     output: Path = DEFAULT_MODEL_OUTPUT
     spacy_model: str = DEFAULT_SPACY_MODEL
@@ -55,6 +69,9 @@ class TrainSettings:
     target_precision: float = 0.97
     seed: int = RANDOM_SEED
     n_jobs: int = 2
+    textcat_epochs: int = 5
+    report_dir: Path | None = REPORTS_DIR
+    fail_on_label_issues: bool = False
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -92,7 +109,13 @@ def _log(settings: TrainSettings, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _sha256_of_source(path: Path) -> str:
+def _sha256_of_source(source: Source) -> str:
+    if isinstance(source, HFSource):
+        path = Path(source.name)
+        if not path.exists():
+            return f"hub:{source.name}"  # a Hub dataset: identified by name (its revision is the Hub's)
+    else:
+        path = source
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
@@ -111,34 +134,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _load(sources: list[Path]) -> tuple[list[str], list[str]]:
+def _load(sources: list[Source]) -> tuple[list[str], list[str]]:
     texts: list[str] = []
     labels: list[str] = []
     for source in sources:
-        t, y = texts_and_labels(load_labeled(source))
+        t, y = texts_and_labels(load_source(source))
         texts += t
         labels += y
     missing = [label for label in LABELS if label not in labels]
     if missing:
         raise DataError(f"the training data has no example of {', '.join(missing)}; every label needs some.")
     return texts, labels
-
-
-def baselines(
-    train_texts: list[str], train_labels: list[str], test_texts: list[str], test_labels: list[str], seed: int
-) -> dict[str, dict[str, Any]]:
-    """Majority class and plain TF-IDF + logistic regression on raw text (no spaCy)."""
-    candidates: dict[str, Pipeline] = {
-        "majority_class": make_pipeline(DummyClassifier(strategy="most_frequent")),
-        "tfidf_logreg_no_spacy": make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000, random_state=seed)),
-    }
-    out = {}
-    for name, pipe in candidates.items():
-        start = time.perf_counter()
-        pipe.fit(train_texts, train_labels)
-        seconds = time.perf_counter() - start
-        out[name] = {**evaluate(test_labels, list(pipe.predict(test_texts))), "train_seconds": seconds}
-    return out
 
 
 def run(settings: TrainSettings) -> dict[str, Any]:
@@ -152,7 +158,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
             f"each label needs at least {settings.cv_folds} examples for {settings.cv_folds}-fold "
             f"cross-validation; counts: {counts}. Fix: add examples or lower --cv-folds."
         )
-    _log(settings, f"[1/4] loaded {len(texts)} training messages {counts}")
+    _log(settings, f"[1/5] loaded {len(texts)} training messages {counts}")
 
     template = build_pipeline(spacy_model=settings.spacy_model, seed=settings.seed)
     downstream = Pipeline(template.steps[1:])
@@ -177,7 +183,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     cv_scores = [float(search.cv_results_[f"split{k}_test_score"][best_index]) for k in range(settings.cv_folds)]
     _log(
         settings,
-        f"[2/4] model selection over {n_settings} settings x {settings.cv_folds} folds "
+        f"[2/5] model selection over {n_settings} settings x {settings.cv_folds} folds "
         f"(spaCy pipeline {settings.spacy_model}): {time.perf_counter() - t0:.0f}s, best CV macro-F1 "
         f"{search.best_score_:.3f}",
     )
@@ -186,19 +192,37 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     classes = list(search.best_estimator_.classes_)
     oof = oof[:, [classes.index(label) for label in LABELS]]
     threshold = choose_threshold(oof, labels, settings.target_precision)
+    issues = label_issues(oof, labels)
+    audit_file = _write_label_issues(issues, texts, settings)
     _log(
         settings,
-        f"[3/4] uncertain below confidence {threshold['threshold']:.3f}: confident predictions "
+        f"      label audit: {len(issues)} row(s) whose label the cross-validated model doubts"
+        + (f" (listed in {audit_file})" if audit_file else "")
+        + "".join(
+            f"\n        row {i['row']}: given {i['given']}, suggested {i['suggested']} "
+            f"(p={i['p_given']:.2f} vs {i['p_suggested']:.2f})"
+            for i in issues[:5]
+        ),
+    )
+    if issues and settings.fail_on_label_issues:
+        raise DataError(
+            f"the label audit flagged {len(issues)} row(s)"
+            + (f", listed in {audit_file}" if audit_file else "")
+            + ". Fix: check those labels, or train without --fail-on-label-issues."
+        )
+    _log(
+        settings,
+        f"[3/5] uncertain below confidence {threshold['threshold']:.3f}: confident predictions "
         f"{threshold['precision']:.1%} precise on {threshold['coverage']:.1%} of messages (out-of-fold)",
     )
 
     pipeline = Pipeline([("preprocess", pre), *search.best_estimator_.steps])
-    train_seconds = time.perf_counter() - started
+    train_seconds = round(time.perf_counter() - started, 2)
     metadata: dict[str, Any] = {
         "name": settings.output.stem,
         "labels": list(LABELS),
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "train_seconds": round(train_seconds, 2),
+        "train_seconds": train_seconds,
         "versions": _versions(),
         "spacy_pipeline": describe(settings.spacy_model),
         "data": {
@@ -213,23 +237,86 @@ def run(settings: TrainSettings) -> dict[str, Any]:
             "macro_f1_std": float(np.std(cv_scores)),
         },
         "uncertainty": threshold,
+        "label_audit": {"flagged": len(issues)},
     }
+    model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
+    evaluation = None
     if settings.test_source is not None:
-        test_texts, test_labels = texts_and_labels(load_labeled(settings.test_source))
+        test = load_labeled(settings.test_source)
+        test_texts, test_labels = texts_and_labels(test)
         metadata["data"]["test"] = {
             "source": str(settings.test_source),
             "sha256": _sha256_of_source(settings.test_source),
             "n": len(test_texts),
         }
-        model = IntentModel(pipeline, threshold=threshold["threshold"])
+        t0 = time.perf_counter()
+        columns = {c: test[c] for c in SLICE_COLUMNS if c in test.column_names}
+        ids = test["id"] if "id" in test.column_names else None
+        evaluation = evaluate_model(model, test_texts, test_labels, columns, ids)
+        scores = {k: evaluation[k] for k in ("n", "accuracy", "macro_f1", "per_label", "confusion_matrix")}
         metadata["test"] = {
-            "model": evaluate(test_labels, model.predict(test_texts)),
-            **baselines(texts, labels, test_texts, test_labels, settings.seed),
+            "model": {
+                **scores,
+                "train_seconds": train_seconds,
+                "messages_per_second": throughput(model.predict, test_texts),
+            },
+            **sklearn_baselines(texts, labels, test_texts, test_labels, settings.seed),
         }
-    model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
+        if settings.textcat_epochs > 0:
+            metadata["test"]["spacy_textcat"] = textcat_baseline(
+                texts, labels, test_texts, test_labels, settings.textcat_epochs
+            )
+        metadata["test"]["robustness"] = evaluation["robustness"]
+        metadata["test"]["calibration"] = {k: evaluation["calibration"][k] for k in ("brier", "ece")}
+        _log(settings, f"[4/5] test set and baselines: {time.perf_counter() - t0:.0f}s")
+    model.metadata = metadata
     saved = save_model(model, settings.output)
-    _log(settings, f"[4/4] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB) and its .json report")
+    card = write_artifacts(saved, evaluation, settings)
+    _log(settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB), its .json and {card}")
     return saved
+
+
+def _write_label_issues(issues: list[dict[str, Any]], texts: list[str], settings: TrainSettings) -> Path | None:
+    """The audit's rows (with their text: a file on the user's machine, never a log)."""
+    if settings.report_dir is None:
+        return None
+    import csv
+
+    folder = settings.report_dir / settings.output.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "label_issues.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row", "given", "suggested", "p_given", "p_suggested", "text"])
+        for i in issues:
+            writer.writerow(
+                [
+                    i["row"],
+                    i["given"],
+                    i["suggested"],
+                    f"{i['p_given']:.3f}",
+                    f"{i['p_suggested']:.3f}",
+                    texts[i["row"] - 1],
+                ]
+            )
+    return path
+
+
+def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, settings: TrainSettings) -> Path:
+    """The model card and confusion matrix beside the model; the full report in reports/<name>/."""
+    stem = settings.output.stem
+    folder = settings.output.parent
+    card = folder / ("MODEL_CARD.md" if stem == MODEL_NAME else f"{stem}.MODEL_CARD.md")
+    if evaluation is not None:
+        plot_confusion_matrix(
+            evaluation["confusion_matrix"],
+            folder / f"{stem}.confusion_matrix.png",
+            title=f"Test set (n={evaluation['n']})",
+        )
+        if settings.report_dir is not None:
+            write_report(evaluation, settings.report_dir / stem, str(settings.test_source), stem)
+    write_model_card(meta, evaluation, card, image=f"{stem}.confusion_matrix.png")
+    return card
 
 
 def _readable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -254,19 +341,31 @@ def format_report(meta: dict[str, Any]) -> str:
     ]
     test = meta.get("test")
     if test:
-        header = f"{'test set (n=' + str(test['model']['n']) + ')':<28}{'macro-F1':>9}" + "".join(
-            f"{label:>23}" for label in LABELS
+        header = (
+            f"{'test set (n=' + str(test['model']['n']) + ')':<26}{'macro-F1':>9}"
+            + "".join(f"{label:>23}" for label in LABELS)
+            + f"{'train s':>9}{'msg/s':>9}"
         )
         lines += ["", header]
         names = {
             "model": "intent (spaCy + TF-IDF)",
             "tfidf_logreg_no_spacy": "TF-IDF + LR, no spaCy",
+            "spacy_textcat": "spaCy textcat",
             "majority_class": "majority class",
         }
         for key, name in names.items():
+            if key not in test:
+                continue
             row = test[key]
             lines.append(
-                f"{name:<28}{row['macro_f1']:>9.3f}"
+                f"{name:<26}{row['macro_f1']:>9.3f}"
                 + "".join(f"{row['per_label'][label]['f1']:>23.3f}" for label in LABELS)
+                + f"{row.get('train_seconds', float('nan')):>9.1f}{row.get('messages_per_second', float('nan')):>9.0f}"
+            )
+        rob = test.get("robustness")
+        if rob:
+            lines.append(
+                f"robustness: accents stripped {rob['accents_stripped']:.3f}, lowercased {rob['lowercased']:.3f} "
+                f"(as written {rob['original']:.3f})"
             )
     return "\n".join(lines)

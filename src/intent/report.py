@@ -1,0 +1,280 @@
+"""Evaluation reports and the model card, written as files people read.
+
+`write_report` puts metrics.json, report.md, confusion_matrix.png and reliability.png in a
+folder; `write_model_card` writes MODEL_CARD.md from the training metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from intent.config import LABEL_NAMES_ES, LABELS
+
+BASELINE_NAMES = {
+    "model": "intent (spaCy + TF-IDF + linear)",
+    "tfidf_logreg_no_spacy": "TF-IDF + logistic regression, no spaCy",
+    "spacy_textcat": "spaCy textcat (default architecture)",
+    "majority_class": "majority class",
+}
+
+
+def plot_confusion_matrix(matrix: list[list[int]], path: Path, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 4.6), dpi=120)
+    ax.imshow(matrix, cmap="Blues")
+    short = [LABEL_NAMES_ES[label] for label in LABELS]
+    ax.set_xticks(range(len(LABELS)), short, rotation=20, ha="right")
+    ax.set_yticks(range(len(LABELS)), short)
+    ax.set_xlabel("predicha")
+    ax.set_ylabel("real")
+    top = max(max(row) for row in matrix) or 1
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            ax.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
+    ax.set_title(title or "Matriz de confusión")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_reliability(bins: list[dict[str, Any]], path: Path, ece: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.6), dpi=120)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibración perfecta")
+    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label="modelo")
+    for b in bins:
+        ax.annotate(
+            str(b["n"]), (b["confidence"], b["accuracy"]), textcoords="offset points", xytext=(4, -10), fontsize=7
+        )
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confianza media del bin")
+    ax.set_ylabel("acierto en el bin")
+    ax.set_title(f"Diagrama de fiabilidad (ECE {ece:.3f})")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _per_label_table(metrics: dict[str, Any]) -> list[str]:
+    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label in LABELS:
+        m = metrics["per_label"][label]
+        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    return lines
+
+
+def _matrix_table(matrix: list[list[int]]) -> list[str]:
+    lines = ["| real \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
+    for label, row in zip(LABELS, matrix, strict=True):
+        lines.append(f"| {label} | " + " | ".join(map(str, row)) + " |")
+    return lines
+
+
+def _slices_table(slices: dict[str, Any]) -> list[str]:
+    lines = ["| slice | value | n | macro-F1 | accuracy |", "|---|---|---|---|---|"]
+    for facet, values in slices.items():
+        for value, m in values.items():
+            lines.append(f"| {facet} | {value} | {m['n']} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} |")
+    return lines
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def render_report(result: dict[str, Any], data_name: str, model_name: str) -> str:
+    cal, ab, rob = result["calibration"], result["abstention"], result["robustness"]
+    lines = [
+        f"# Evaluation of `{model_name}` on `{data_name}`",
+        "",
+        f"{result['n']} messages. Macro-F1 **{result['macro_f1']:.3f}**, accuracy {result['accuracy']:.3f}.",
+        "",
+        *_per_label_table(result),
+        "",
+        "## Confusion matrix",
+        "",
+        *_matrix_table(result["confusion_matrix"]),
+        "",
+        "![confusion matrix](confusion_matrix.png)",
+        "",
+        "## Calibration",
+        "",
+        f"Brier score {cal['brier']:.4f} (0 is perfect; a uniform guess scores 0.667). "
+        f"Expected calibration error {cal['ece']:.4f} over 10 equal-width confidence bins.",
+        "",
+        "![reliability diagram](reliability.png)",
+        "",
+        f"Abstention: predictions with confidence under {ab['threshold']:.3f} are flagged `uncertain`; "
+        f"here {ab['coverage']:.1%} of messages are confident, with precision {ab['precision_confident']:.3f}.",
+        "",
+        "## Robustness",
+        "",
+        "| variant of the data | macro-F1 | change |",
+        "|---|---|---|",
+        f"| as written | {rob['original']:.3f} | |",
+        f"| all accents, ñ and ¿ ¡ stripped | {rob['accents_stripped']:.3f} | "
+        f"{(rob['accents_stripped'] - rob['original']) * 100:+.1f} points |",
+        f"| lowercased | {rob['lowercased']:.3f} | {(rob['lowercased'] - rob['original']) * 100:+.1f} points |",
+        "",
+        "## Slices",
+        "",
+        *_slices_table(result["slices"]),
+        "",
+        f"## The {len(result['confident_errors'])} most confident errors",
+        "",
+        "| id | true | predicted | confidence | text |",
+        "|---|---|---|---|---|",
+    ]
+    for e in result["confident_errors"]:
+        lines.append(f"| {e['id']} | {e['true']} | {e['predicted']} | {e['confidence']:.2f} | {_one_line(e['text'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: dict[str, Any], folder: Path, data_name: str, model_name: str) -> Path:
+    """metrics.json, report.md and the two PNGs in ``folder``; returns the report path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plot_confusion_matrix(result["confusion_matrix"], folder / "confusion_matrix.png")
+    plot_reliability(result["calibration"]["bins"], folder / "reliability.png", result["calibration"]["ece"])
+    report = folder / "report.md"
+    report.write_text(render_report(result, data_name, model_name), encoding="utf-8")
+    return report
+
+
+def render_model_card(
+    meta: dict[str, Any], evaluation: dict[str, Any] | None, image: str = "confusion_matrix.png"
+) -> str:
+    """MODEL_CARD.md: use, data, metrics beside baselines, slices, limitations, ethics."""
+    test = meta.get("test", {})
+    unc = meta["uncertainty"]
+    lines = [
+        f"# Model card: `{meta['name']}`",
+        "",
+        f"Trained {meta['trained_at']} with intent {meta['versions'].get('intent', '?')}, "
+        f"spaCy {meta['versions'].get('spacy', '?')} (`{meta['spacy_pipeline']['name']}`), "
+        f"scikit-learn {meta['versions'].get('scikit-learn', '?')}. "
+        f"Settings chosen by {meta['cv']['folds']}-fold cross-validation: `{meta['hyperparameters']}` "
+        f"(CV macro-F1 {meta['cv']['macro_f1_mean']:.3f} ± {meta['cv']['macro_f1_std']:.3f}).",
+        "",
+        "## Intended use",
+        "",
+        "Labels the intent of a Spanish LinkedIn message — what the sender wants — as `spam_sales`, "
+        "`genuine_networking` or `gatekeeping_rejection`, to help a professional triage an inbox, a developer "
+        "embed that triage, or a team measure it over many messages. It runs locally; messages never leave the "
+        "machine.",
+        "",
+        "**Out of scope:** judging people (it labels a message, not its sender); automated blocking, hiring, "
+        "credit or moderation decisions without a person checking; languages other than Spanish; messages "
+        "outside professional networking (e-mail marketing, dating apps, customer support).",
+        "",
+        "## Data",
+        "",
+        f"Trained on {sum(meta['data']['train_counts'].values())} messages "
+        f"({', '.join(f'{k} {v}' for k, v in meta['data']['train_counts'].items())}) written for this project; "
+        "evaluated on a test set written separately (see `data/README.md`, the datasheet). Both are "
+        "synthetic: plausible messages from Spain and six Latin American regions, not real inboxes.",
+        "",
+    ]
+    if test:
+        lines += [
+            f"## Test metrics (n={test['model']['n']}), beside baselines trained in the same run",
+            "",
+            "| system | macro-F1 | "
+            + " | ".join(f"F1 {label}" for label in LABELS)
+            + " | training time | messages/s |",
+            "|---" * (len(LABELS) + 4) + "|",
+        ]
+        for key, name in BASELINE_NAMES.items():
+            if key in test:
+                row = test[key]
+                speed = f"{row['messages_per_second']:,.0f}" if "messages_per_second" in row else "—"
+                seconds = row.get("train_seconds", meta.get("train_seconds"))
+                lines.append(
+                    f"| {name} | {row['macro_f1']:.3f} | "
+                    + " | ".join(f"{row['per_label'][label]['f1']:.3f}" for label in LABELS)
+                    + f" | {seconds:.1f} s | {speed} |"
+                )
+        lines.append("")
+        lines.append(
+            "Training time for intent includes its model selection (every candidate setting fitted on every "
+            "cross-validation fold); the baselines are fitted once with fixed settings. Throughput is "
+            "`predict` over the test messages in batches of 1,000, one process."
+        )
+        ours = test["model"]["macro_f1"]
+        beaten_by = [
+            name
+            for key, name in BASELINE_NAMES.items()
+            if key != "model" and key in test and test[key]["macro_f1"] >= ours
+        ]
+        lines.append("")
+        lines.append(
+            "The model does not beat: " + ", ".join(beaten_by) + "."
+            if beaten_by
+            else "The model beats every baseline on macro-F1."
+        )
+        lines.append("")
+    lines += [
+        "## Abstention",
+        "",
+        f"A prediction is flagged `uncertain` when its confidence is under **{unc['threshold']:.3f}**, the lowest "
+        f"threshold at which confident predictions reached ≥ {unc['target_precision']:.0%} precision on "
+        f"cross-validated probabilities: there, {unc['precision']:.1%} precision covering {unc['coverage']:.1%} of "
+        "messages. On this corpus the model is accurate enough that few or no messages fall under it; on real "
+        "inboxes, which differ from the corpus, expect more errors than the flag suggests. `--threshold` raises it.",
+        "",
+    ]
+    if evaluation:
+        rob = evaluation["robustness"]
+        lines += [
+            "## Slices and robustness (test set)",
+            "",
+            *_slices_table(evaluation["slices"]),
+            "",
+            f"Accents, ñ and ¿ ¡ stripped: macro-F1 {rob['accents_stripped']:.3f} "
+            f"({(rob['accents_stripped'] - rob['original']) * 100:+.1f} points); lowercased: "
+            f"{rob['lowercased']:.3f} ({(rob['lowercased'] - rob['original']) * 100:+.1f} points). "
+            f"Calibration: Brier {evaluation['calibration']['brier']:.4f}, "
+            f"ECE {evaluation['calibration']['ece']:.4f}.",
+            "",
+            f"![confusion matrix]({image})",
+            "",
+        ]
+    lines += [
+        "## Limitations",
+        "",
+        "- The corpus is synthetic and balanced; real inboxes are dominated by sales pitches and written by real "
+        "people with habits no corpus fully covers. Test scores are likely optimistic.",
+        '- Each message is read alone. Replies whose meaning depends on the thread ("Claro, te presento", '
+        '"¿Su teléfono?") can be misread.',
+        "- The hardest cases are the edge rules: warm openers that end in a pitch, peers proposing paid "
+        "subcontracts, polite refusals. The most confident errors are listed in the evaluation report.",
+        "- Spanish only. Messages in other languages get a label anyway and should be ignored.",
+        "",
+        "## Ethical notes",
+        "",
+        "- It labels the intent of a message, not a person. A sender of one pitch is not a spammer; a person "
+        "who declines is not hostile.",
+        "- Messages are personal data. Everything runs on the user's machine; nothing is logged with message "
+        "text. Do not share labeled exports without the consent of the people in them.",
+        "- Use the `uncertain` flag and read messages before acting on a label that matters.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_model_card(
+    meta: dict[str, Any], evaluation: dict[str, Any] | None, path: Path, image: str = "confusion_matrix.png"
+) -> None:
+    path.write_text(render_model_card(meta, evaluation, image), encoding="utf-8")
