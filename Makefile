@@ -48,6 +48,7 @@ BENCH_ROWS ?= 1000000
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_language.py
 	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
 
 clean-venv:

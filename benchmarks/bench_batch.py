@@ -195,6 +195,15 @@ def main() -> None:
         f"intent classify --jobs 2: {seconds:.0f}s, {ours:,.0f} messages/s, peak RSS {peak / 2**20:,.0f} MiB",
         flush=True,
     )
+    seconds_nolid, peak_nolid = run_measured(
+        [intent_bin, "classify", str(big), "-o", str(out), "--jobs", "2", "--quiet", "--force", "--no-language-id"]
+    )
+    ours_nolid = args.rows / seconds_nolid
+    print(
+        f"intent classify --jobs 2 --no-language-id: {seconds_nolid:.0f}s, {ours_nolid:,.0f} messages/s, "
+        f"peak RSS {peak_nolid / 2**20:,.0f} MiB",
+        flush=True,
+    )
     floor = tokenizer_floor(big)
     print(f"spaCy tokenizer alone: {floor:,.0f} messages/s", flush=True)
     tc_train, tc_rate, tc_f1 = textcat_peer(big, args.textcat_epochs, workdir)
@@ -212,7 +221,11 @@ def main() -> None:
         f"| intent classify --jobs 2 (end to end, CSV in and out) | {ours:,.0f} | {ours / floor:.3f}x | "
         f"{ours / tc_rate:.2f}x |"
     )
-    print(f"\npeak RSS of intent classify (all processes): {peak / 2**20:,.0f} MiB (target <= 1024 MiB)")
+    print(f"| same, --no-language-id | {ours_nolid:,.0f} | {ours_nolid / floor:.3f}x | {ours_nolid / tc_rate:.2f}x |")
+    print(
+        f"\npeak RSS of intent classify (all processes): {peak / 2**20:,.0f} MiB (target <= 1024 MiB); "
+        f"without language id {peak_nolid / 2**20:,.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def test_subject_and_content_are_both_read(
 ) -> None:
     seen: list[str] = []
     real = batch.classify_texts
-    monkeypatch.setattr(batch, "classify_texts", lambda m, texts: seen.extend(texts) or real(m, texts))
+    monkeypatch.setattr(batch, "classify_texts", lambda m, texts, langs: seen.extend(texts) or real(m, texts, langs))
     classify_file(str(messages_csv(tmp_path)), tmp_path / "o.csv", mini_model_path, BatchOptions())
     assert seen[0].startswith("Demo\n\nHola Luis")
 
@@ -141,11 +141,11 @@ def test_failure_midway_leaves_no_output(
     calls = {"n": 0}
     real = batch.classify_texts
 
-    def flaky(model, texts):  # type: ignore[no-untyped-def]
+    def flaky(model, texts, languages):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real(model, texts)
+        return real(model, texts, languages)
 
     monkeypatch.setattr(batch, "classify_texts", flaky)
     with pytest.raises(KeyboardInterrupt):

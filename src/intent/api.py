@@ -12,6 +12,7 @@ import numpy as np
 from intent.config import default_model_path
 from intent.explain import Explanation
 from intent.explain import explain as explain_message
+from intent.language import SUPPORTED
 from intent.model import IntentModel, Prediction
 from intent.model_io import load_model_file
 
@@ -55,12 +56,21 @@ def predict_proba(texts: str | Iterable[str], *, model: ModelRef = None) -> np.n
 
 
 @overload
-def classify(texts: str, *, model: ModelRef = None) -> Prediction: ...  # type: ignore[overload-overlap]
+def classify(  # type: ignore[overload-overlap]
+    texts: str, *, model: ModelRef = None, languages: tuple[str, ...] | None = SUPPORTED
+) -> Prediction: ...
 @overload
-def classify(texts: Iterable[str], *, model: ModelRef = None) -> list[Prediction]: ...
-def classify(texts: str | Iterable[str], *, model: ModelRef = None) -> Prediction | list[Prediction]:
-    """Full results (label, confidence, probabilities, uncertain, status) for one or many."""
-    return _resolve(model).classify(texts)
+def classify(
+    texts: Iterable[str], *, model: ModelRef = None, languages: tuple[str, ...] | None = SUPPORTED
+) -> list[Prediction]: ...
+def classify(
+    texts: str | Iterable[str], *, model: ModelRef = None, languages: tuple[str, ...] | None = SUPPORTED
+) -> Prediction | list[Prediction]:
+    """Full results (label, confidence, probabilities, uncertain, status, language) for one or many.
+
+    Messages not in ``languages`` (Spanish by default) get status ``other_language``.
+    """
+    return _resolve(model).classify(texts, languages)
 
 
 def explain(text: str, *, model: ModelRef = None, top: int = 10, all_labels: bool = False) -> Explanation:

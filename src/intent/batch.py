@@ -28,12 +28,19 @@ from intent.linkedin import Layout, Source, detect_layout, resolve_sources
 if TYPE_CHECKING:  # the model stack is imported where a model is loaded: in workers, or for --jobs 1
     from intent.model import IntentModel
 
-PREDICTION_COLUMNS = ("intent", "confidence", "uncertain", *(f"proba_{label}" for label in LABELS), "status")
+PREDICTION_COLUMNS = (
+    "intent",
+    "confidence",
+    "uncertain",
+    *(f"proba_{label}" for label in LABELS),
+    "status",
+    "language",
+)
 SOURCE_COLUMN = "source_file"
 FORMATS = ("csv", "jsonl")
 
-#: One classified message: label, confidence, uncertain, probabilities, status.
-Result = tuple[str | None, float | None, bool, tuple[float, ...] | None, str]
+#: One classified message: label, confidence, uncertain, probabilities, status, language.
+Result = tuple[str | None, float | None, bool, tuple[float, ...] | None, str, str]
 
 
 @dataclass
@@ -49,6 +56,8 @@ class BatchOptions:
     jobs: worker processes (1: classify in this process).
     chunk_size: rows per chunk sent to a worker.
     threshold: overrides the model's uncertainty threshold.
+    languages: ISO 639-1 codes treated as supported (others get status other_language);
+        None skips language identification.
     progress: show a progress bar on stderr.
     """
 
@@ -59,6 +68,7 @@ class BatchOptions:
     jobs: int = 1
     chunk_size: int = 1000
     threshold: float | None = None
+    languages: tuple[str, ...] | None = ("es",)
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -105,29 +115,33 @@ class Summary:
 _WORKER_MODEL: IntentModel | None = None
 
 
-def _init_worker(model_path: str, threshold: float | None) -> None:
-    global _WORKER_MODEL
+_WORKER_LANGUAGES: tuple[str, ...] | None = None
+
+
+def _init_worker(model_path: str, threshold: float | None, languages: tuple[str, ...] | None) -> None:
+    global _WORKER_MODEL, _WORKER_LANGUAGES
     from intent.api import load_model
 
     _WORKER_MODEL = load_model(model_path)
+    _WORKER_LANGUAGES = languages
     if threshold is not None:
         _WORKER_MODEL.threshold = threshold
 
 
 def _classify_in_worker(texts: list[str]) -> list[Result]:
     assert _WORKER_MODEL is not None, "worker not initialised"
-    return classify_texts(_WORKER_MODEL, texts)
+    return classify_texts(_WORKER_MODEL, texts, _WORKER_LANGUAGES)
 
 
-def classify_texts(model: IntentModel, texts: list[str]) -> list[Result]:
+def classify_texts(model: IntentModel, texts: list[str], languages: tuple[str, ...] | None = ("es",)) -> list[Result]:
     """Classify a chunk; compact tuples travel cheaply between processes."""
     out: list[Result] = []
-    for p in model.classify(texts):
+    for p in model.classify(texts, languages):
         if p.label is None:
-            out.append((None, None, True, None, p.status))
+            out.append((None, None, True, None, p.status, p.language))
         else:
             probs = tuple(p.probabilities[label] for label in LABELS)
-            out.append((p.label, p.confidence, p.uncertain, probs, p.status))
+            out.append((p.label, p.confidence, p.uncertain, probs, p.status, p.language))
     return out
 
 
@@ -216,7 +230,7 @@ class _Writer:
             self.csv.writerow(columns + [names[c] for c in PREDICTION_COLUMNS])
 
     def write(self, values: dict[str, str], result: Result) -> None:
-        label, confidence, uncertain, probs, status = result
+        label, confidence, uncertain, probs, status, language = result
         if self.fmt == "jsonl":
             record: dict[str, Any] = {c: values.get(c, "") for c in self.columns}
             record[self.names["intent"]] = label
@@ -225,6 +239,7 @@ class _Writer:
             for label_, p in zip(LABELS, probs or (None,) * len(LABELS), strict=True):
                 record[self.names[f"proba_{label_}"]] = p
             record[self.names["status"]] = status
+            record[self.names["language"]] = language
             self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             return
         fmt = "{:.4f}".format
@@ -232,7 +247,7 @@ class _Writer:
             [values.get(c, "") for c in self.columns]
             + [label or "", "" if confidence is None else fmt(confidence), "true" if uncertain else "false"]
             + (["" for _ in LABELS] if probs is None else [fmt(p) for p in probs])
-            + [status]
+            + [status, language]
         )
 
 
@@ -317,7 +332,7 @@ def _merge_columns(columns: list[str], new: list[str]) -> dict[str, str]:
 
 
 def _count(summary: Summary, result: Result) -> None:
-    label, _, uncertain, _, status = result
+    label, _, uncertain, _, status, _ = result
     summary.rows += 1
     summary.statuses[status] += 1
     if label is not None:
@@ -345,7 +360,7 @@ class _Classifier:
                 max_workers=self.options.jobs,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
                 initializer=_init_worker,
-                initargs=(str(self.model_path), self.options.threshold),
+                initargs=(str(self.model_path), self.options.threshold, self.options.languages),
             )
         else:
             from intent.api import load_model
@@ -363,7 +378,7 @@ class _Classifier:
 
     def _local(self, texts: list[str]) -> list[Result]:
         assert self.model is not None
-        return classify_texts(self.model, texts)
+        return classify_texts(self.model, texts, self.options.languages)
 
     def map(self, chunks: Iterator[list[Row]], layout: Layout) -> Iterator[tuple[list[Row], list[Result]]]:
         """Yield (rows, results) per chunk, in input order."""
@@ -397,5 +412,5 @@ class _Classifier:
     @staticmethod
     def _mark_empty(results: list[Result], empty: list[int], layout: Layout) -> list[Result]:
         for i in empty:
-            results[i] = (None, None, True, None, layout.empty_status)
+            results[i] = (None, None, True, None, layout.empty_status, "")
         return results

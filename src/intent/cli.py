@@ -165,6 +165,7 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
     p.add_argument("--json", action="store_true", help="one JSON object per message")
     p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
+    _add_language_arguments(p)
     p.set_defaults(handler=cmd_predict)
 
 
@@ -182,7 +183,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if sys.stdin.isatty():
             print("Escribe un mensaje por línea (Ctrl-D para terminar):", file=sys.stderr)
         texts = [line.rstrip("\n") for line in sys.stdin]
-    for text, result in zip(texts, model.classify(texts), strict=True):
+    for text, result in zip(texts, model.classify(texts, _languages(args)), strict=True):
         if args.json:
             print(json.dumps({"text": text, **result.__dict__}, ensure_ascii=False))
         elif result.label is None:
@@ -190,7 +191,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         else:
             probs = "  ".join(f"{label}={result.probabilities[label]:.2f}" for label in LABELS)
             flag = "  [uncertain]" if result.uncertain else ""
-            print(f"{result.label}  {result.confidence:.2f}{flag}  ({probs})")
+            foreign = f"  [{result.status}: {result.language}]" if result.status == "other_language" else ""
+            print(f"{result.label}  {result.confidence:.2f}{flag}{foreign}  ({probs})")
     return 0
 
 
@@ -213,7 +215,8 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "  cat mensajes.csv | intent classify - -o - --format jsonl --quiet\n"
             "  intent classify            (classifies a small sample export shipped with intent)\n\n"
             "status values: ok, truncated (only the start of a very long text was read), empty "
-            "(nothing to classify), no_message (an invitation sent without a note)."
+            "(nothing to classify), no_message (an invitation sent without a note), other_language (not in a "
+            "supported language: labeled anyway, flagged uncertain)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -249,9 +252,36 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="flag as uncertain below this confidence (default: the model's own)",
     )
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_language_arguments(p)
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(handler=cmd_classify)
+
+
+def _add_language_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--languages",
+        default="es",
+        metavar="CODES",
+        help="languages treated as supported, ISO 639-1, comma-separated (default: es); messages in others get "
+        "status other_language and are flagged uncertain, with a label all the same",
+    )
+    p.add_argument("--no-language-id", action="store_true", help="skip language identification (faster)")
+
+
+def _languages(args: argparse.Namespace) -> tuple[str, ...] | None:
+    from intent.language import CANDIDATES
+
+    if args.no_language_id:
+        return None
+    codes = tuple(c.strip().lower() for c in args.languages.split(",") if c.strip())
+    unknown = [c for c in codes if c not in CANDIDATES]
+    if not codes or unknown:
+        raise DataError(
+            f"--languages: unknown code(s) {unknown or [args.languages]}. Fix: use ISO 639-1 codes among "
+            f"{', '.join(CANDIDATES)}, e.g. --languages es,ca"
+        )
+    return codes
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -272,6 +302,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         chunk_size=args.chunk_size,
         threshold=args.threshold,
+        languages=_languages(args),
         progress=not args.quiet and sys.stderr.isatty(),
     )
     model_path = args.model if args.model is not None else default_model_path()

@@ -17,6 +17,8 @@ from sklearn.svm import LinearSVC
 
 from intent.config import DEFAULT_SPACY_MODEL, LABELS, MAX_CHARS, RANDOM_SEED
 from intent.features import TextFeatures
+from intent.language import SUPPORTED as SUPPORTED_LANGUAGES
+from intent.language import identify, is_supported
 from intent.preprocess import SpacyPreprocessor, check_texts
 
 CLASSIFIERS = ("logreg", "svm")
@@ -63,9 +65,11 @@ class Prediction:
     """One message's result.
 
     ``label`` is None only when there was nothing to classify (``status == "empty"``).
-    ``uncertain`` is True when ``confidence`` is under the model's threshold: a label is
-    still given, but it should be checked by a person. ``status`` is ``ok``, ``empty``
-    or ``truncated`` (longer than the length cap; only the start was read).
+    ``uncertain`` is True when ``confidence`` is under the model's threshold, or when the
+    message is not in a supported language: a label is still given, but a person should
+    check it. ``status`` is ``ok``, ``empty``, ``truncated`` (longer than the length cap; only
+    the start was read) or ``other_language``. ``language`` is the ISO 639-1 code found
+    (``und`` when too short to tell, ``""`` when identification was turned off).
     """
 
     label: str | None
@@ -73,6 +77,7 @@ class Prediction:
     probabilities: dict[str, float] = field(default_factory=dict)
     uncertain: bool = False
     status: str = "ok"
+    language: str = ""
 
 
 def _empty_positions(texts: list[str]) -> list[int]:
@@ -147,11 +152,22 @@ class IntentModel:
         return proba[0] if single else proba
 
     @overload
-    def classify(self, texts: str) -> Prediction: ...  # type: ignore[overload-overlap]
+    def classify(  # type: ignore[overload-overlap]
+        self, texts: str, languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES
+    ) -> Prediction: ...
     @overload
-    def classify(self, texts: Iterable[str]) -> list[Prediction]: ...
-    def classify(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
-        """Full results: label, confidence, probabilities, uncertain flag and status."""
+    def classify(
+        self, texts: Iterable[str], languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES
+    ) -> list[Prediction]: ...
+    def classify(
+        self, texts: str | Iterable[str], languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES
+    ) -> Prediction | list[Prediction]:
+        """Full results: label, confidence, probabilities, uncertain flag, status and language.
+
+        ``languages`` lists the ISO 639-1 codes treated as supported (Spanish by default);
+        other messages get status ``other_language`` and are flagged uncertain, with a label
+        all the same. ``None`` skips language identification (faster).
+        """
         single = isinstance(texts, str)
         batch = check_texts([texts] if single else texts)
         results: list[Prediction | None] = [None] * len(batch)
@@ -165,12 +181,16 @@ class IntentModel:
         for row, i in zip(proba, todo, strict=True):
             best = int(row.argmax())
             confidence = float(row[best])
+            language = identify(batch[i]) if languages is not None else ""
+            foreign = languages is not None and not is_supported(language, languages)
+            status = "other_language" if foreign else "truncated" if len(batch[i]) > MAX_CHARS else "ok"
             results[i] = Prediction(
                 label=LABELS[best],
                 confidence=confidence,
                 probabilities={label: float(p) for label, p in zip(LABELS, row, strict=True)},
-                uncertain=confidence < self.threshold,
-                status="truncated" if len(batch[i]) > MAX_CHARS else "ok",
+                uncertain=foreign or confidence < self.threshold,
+                status=status,
+                language=language,
             )
         done = [r for r in results if r is not None]
         return done[0] if single else done
