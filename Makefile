@@ -45,11 +45,13 @@ classify: $(STAMP)
 	$(VENV)/bin/intent classify $(IN) -o $(OUT) --force
 
 BENCH_ROWS ?= 1000000
+DASK_ROWS ?= 2000000
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_language.py
 	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
+	$(PY) benchmarks/bench_dask.py --rows $(DASK_ROWS)
 
 clean-venv:
 	rm -rf $(VENV)

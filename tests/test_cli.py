@@ -66,3 +66,13 @@ def test_classify_bad_input_is_one_clear_line(tmp_path: Path, capsys: pytest.Cap
     assert main(["classify", str(src), "-o", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert "--text-column" in err and "Traceback" not in err
+
+
+def test_classify_takes_several_inputs(mini_model_path: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("text\nhola\n", encoding="utf-8")
+    b.write_text("text\nno gracias\nadios\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["classify", str(a), str(b), "-o", str(out), "--model", str(mini_model_path), "--quiet"]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
+    assert [r["source_file"] for r in records] == ["a.csv", "b.csv", "b.csv"]

@@ -76,3 +76,19 @@ def test_export_without_known_files(tmp_path: Path) -> None:
         resolve_sources(str(tmp_path))
     with pytest.raises(DataError, match="No such file"):
         resolve_sources(str(tmp_path / "missing.csv"))
+
+
+def test_folder_of_partitions_glob_and_many_inputs(tmp_path: Path) -> None:
+    from intent.linkedin import resolve_inputs
+
+    (tmp_path / "parts").mkdir()
+    for i in range(3):
+        (tmp_path / "parts" / f"part-{i}.csv").write_text("text\nhola\n", encoding="utf-8")
+    (tmp_path / "parts" / "README.md").write_text("not data", encoding="utf-8")
+    assert [s.name for s in resolve_sources(str(tmp_path / "parts"))] == ["part-0.csv", "part-1.csv", "part-2.csv"]
+    pattern = str(tmp_path / "parts" / "part-[01].csv")
+    assert [Path(s.name).name for s in resolve_sources(pattern)] == ["part-0.csv", "part-1.csv"]
+    many = resolve_inputs([str(tmp_path / "parts" / "part-2.csv"), pattern])
+    assert [Path(s.name).name for s in many] == ["part-2.csv", "part-0.csv", "part-1.csv"]
+    with pytest.raises(DataError, match="matched no file"):
+        resolve_sources(str(tmp_path / "nothing-*.csv"))

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from intent.config import LABELS
 from intent.csv_io import CsvReader, Row, atomic_output, detect_delimiter, detect_encoding
 from intent.errors import DataError
-from intent.linkedin import Layout, Source, detect_layout, resolve_sources
+from intent.linkedin import Layout, Source, detect_layout, resolve_inputs
 
 if TYPE_CHECKING:  # the model stack is imported where a model is loaded: in workers, or for --jobs 1
     from intent.model import IntentModel
@@ -122,10 +122,8 @@ def _init_worker(model_path: str, threshold: float | None, languages: tuple[str,
     global _WORKER_MODEL, _WORKER_LANGUAGES
     from intent.api import load_model
 
-    _WORKER_MODEL = load_model(model_path)
+    _WORKER_MODEL = load_model(model_path).with_threshold(threshold)
     _WORKER_LANGUAGES = languages
-    if threshold is not None:
-        _WORKER_MODEL.threshold = threshold
 
 
 def _classify_in_worker(texts: list[str]) -> list[Result]:
@@ -170,16 +168,57 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+class _ParquetReader:
+    """Rows of a Parquet file as `Row` objects, a record batch at a time (bounded memory)."""
+
+    def __init__(self, source: Source) -> None:
+        import pyarrow.parquet as pq
+
+        self.name = source.name
+        self.skipped = 0
+        self.skipped_lines: list[int] = []
+        self._fh = source.open()
+        try:
+            self._file = pq.ParquetFile(self._fh)
+        except Exception as exc:  # pyarrow raises several kinds for a damaged file
+            self._fh.close()
+            raise DataError(f"{source.name} cannot be read as Parquet ({exc}).") from exc
+        self.columns = list(self._file.schema_arrow.names)
+        self.rows_read = 0
+        self.total_rows = max(1, self._file.metadata.num_rows)
+
+    def __iter__(self) -> Iterator[Row]:
+        for batch in self._file.iter_batches(batch_size=1000):
+            data = batch.to_pydict()
+            for i in range(batch.num_rows):
+                self.rows_read += 1
+                values = {c: "" if data[c][i] is None else str(data[c][i]) for c in self.columns}
+                yield Row(self.rows_read, values)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 @dataclass
 class _Opened:
     source: Source
-    reader: CsvReader
+    reader: CsvReader | _ParquetReader
     layout: Layout
-    counter: _CountingReader
-    text: IO[str]
+    close: Any  # () -> None
+    progress: Any  # () -> bytes of the source consumed so far (for the progress bar)
 
 
 def _open(source: Source, options: BatchOptions) -> _Opened:
+    if source.kind == "parquet":
+        parquet = _ParquetReader(source)
+        try:
+            layout = detect_layout(parquet.columns, source.name, options.text_column)
+        except BaseException:
+            parquet.close()
+            raise
+        return _Opened(
+            source, parquet, layout, parquet.close, lambda: source.size * parquet.rows_read // parquet.total_rows
+        )
     encoding = detect_encoding(source.open)
     with source.open() as raw:
         head = raw.read(64 * 1024)
@@ -197,7 +236,7 @@ def _open(source: Source, options: BatchOptions) -> _Opened:
     except BaseException:
         text.close()
         raise
-    return _Opened(source, reader, layout, counter, text)
+    return _Opened(source, reader, layout, text.close, lambda: counter.count)
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -255,21 +294,21 @@ class _Writer:
 
 
 def classify_file(
-    input_: str,
+    input_: str | list[str],
     output: Path | None,
     model_path: Path,
     options: BatchOptions,
     force: bool = False,
 ) -> Summary:
-    """Classify INPUT (a CSV, ``-``, an export .zip or folder) into OUTPUT (None: stdout)."""
-    sources = resolve_sources(input_)
+    """Classify INPUT (CSV or Parquet files, folders, globs, ``-``, an export .zip) into OUTPUT (None: stdout)."""
+    sources = resolve_inputs([input_] if isinstance(input_, str) else input_)
     _check_output(output, sources, force)
     opened = [_open(s, options) for s in sources]
     try:
         return _run(opened, output, model_path, options)
     finally:
         for o in opened:
-            o.text.close()
+            o.close()
 
 
 def _check_output(output: Path | None, sources: list[Source], force: bool) -> None:
@@ -306,9 +345,9 @@ def _run(opened: list[_Opened], output: Path | None, model_path: Path, options: 
                     writer.write(values, result)
                     _count(summary, result)
                 if bar is not None:
-                    bar.update(done_bytes + o.counter.count - bar.n)
+                    bar.update(done_bytes + o.progress() - bar.n)
                     bar.set_postfix(rows=f"{summary.rows:,}", refresh=False)
-            done_bytes += o.counter.count
+            done_bytes += o.progress()
             summary.skipped += o.reader.skipped
             if o.reader.skipped_lines:
                 summary.skipped_lines[o.source.name] = o.reader.skipped_lines
@@ -364,12 +403,9 @@ class _Classifier:
             )
         else:
             from intent.api import load_model
-            from intent.model import IntentModel
 
-            model = load_model(self.model_path)
-            if self.options.threshold is not None:  # a copy: the cached model stays as loaded
-                model = IntentModel(model.pipeline, self.options.threshold, model.metadata)
-            self.model = model
+            # with_threshold copies: the cached model stays as loaded
+            self.model = load_model(self.model_path).with_threshold(self.options.threshold)
         return self
 
     def __exit__(self, *exc: object) -> None:

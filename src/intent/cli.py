@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from intent.config import (
     CUSTOM_MODEL_OUTPUT,
@@ -170,13 +171,7 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from intent.api import load_model
-    from intent.model import IntentModel
-
-    model = load_model(args.model)
-    if args.threshold is not None:
-        _check_threshold(args.threshold)
-        model = IntentModel(model.pipeline, args.threshold, model.metadata)
+    model = _model(args)
     if args.text is not None:
         texts = [args.text]
     else:
@@ -222,20 +217,37 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument(
         "input",
-        nargs="?",
-        default=str(SAMPLE_EXPORT),
+        nargs="*",
+        default=[str(SAMPLE_EXPORT)],
         metavar="INPUT",
-        help="CSV file, '-' (stdin), LinkedIn export .zip or folder (default: a sample export)",
+        help="CSV or Parquet files, folders of them, globs ('inbox/*.csv'), '-' (stdin), or LinkedIn's export "
+        ".zip or folder (default: a sample export)",
     )
     p.add_argument(
         "-o",
         "--output",
         default="-",
         metavar="OUTPUT",
-        help="output file, or '-' for stdout (default: stdout)",
+        help="output file, or '-' for stdout (default: stdout); with --engine dask, a folder of partitions",
     )
     p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
-    p.add_argument("--format", choices=FORMATS, help="csv or jsonl (default: from OUTPUT's extension, else csv)")
+    p.add_argument(
+        "--format",
+        choices=(*FORMATS, "parquet"),
+        help="csv or jsonl (default: from OUTPUT's extension, else csv); --engine dask: parquet "
+        "(default) or csv partitions",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this machine, --jobs processes (default); dask: a Dask cluster (needs pip install 'intent[dask]')",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a local cluster of --jobs workers)",
+    )
     p.add_argument("--excel", action="store_true", help="CSV for Excel in Spanish: UTF-8 with BOM, ';' as separator")
     p.add_argument(
         "--on-bad-lines",
@@ -256,6 +268,34 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(handler=cmd_classify)
+
+
+def _classify_dask(args: argparse.Namespace, output: Path | None) -> int:
+    from intent.config import default_model_path
+    from intent.dask_engine import run_dask
+
+    if output is None:
+        raise DataError("--engine dask writes a folder of partitions. Fix: give -o FOLDER.")
+    fmt = args.format or "parquet"
+    if fmt == "jsonl" or args.excel:
+        raise DataError("--engine dask writes parquet or csv partitions. Fix: --format parquet or --format csv.")
+    if args.threshold is not None:
+        _check_threshold(args.threshold)
+    run = run_dask(
+        list(args.input),
+        output,
+        model_path=args.model if args.model is not None else default_model_path(),
+        fmt=fmt,
+        text_column=args.text_column,
+        languages=_languages(args),
+        threshold=args.threshold,
+        scheduler=args.scheduler,
+        workers=args.jobs,
+        force=args.force,
+    )
+    if not args.quiet:
+        print(run.format(), file=sys.stderr)
+    return 0
 
 
 def _add_language_arguments(p: argparse.ArgumentParser) -> None:
@@ -289,6 +329,12 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from intent.config import default_model_path
 
     output = None if args.output == "-" else Path(args.output)
+    if args.engine == "dask":
+        return _classify_dask(args, output)
+    if args.scheduler:
+        raise DataError("--scheduler needs --engine dask.")
+    if args.format == "parquet":
+        raise DataError("--format parquet is for --engine dask. Fix: use csv or jsonl, or add --engine dask.")
     fmt = args.format or ("jsonl" if output is not None and output.suffix in (".jsonl", ".json") else "csv")
     if args.excel and fmt != "csv":
         raise DataError("--excel applies to CSV output only. Fix: drop --excel or use --format csv.")
@@ -306,7 +352,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
     )
     model_path = args.model if args.model is not None else default_model_path()
-    summary = classify_file(args.input, output, model_path, options, force=args.force)
+    summary = classify_file(list(args.input), output, model_path, options, force=args.force)
     if not args.quiet:
         print(summary.format(str(output) if output else "stdout"), file=sys.stderr)
     return 0
@@ -348,21 +394,13 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intent.api import load_model
-    from intent.data import load_labeled, texts_and_labels
-    from intent.evaluation import SLICE_COLUMNS, evaluate_model
-    from intent.model import IntentModel
+    from intent.data import load_labeled
+    from intent.evaluation import evaluate_dataset
     from intent.report import write_report
 
-    model = load_model(args.model)
-    if args.threshold is not None:
-        _check_threshold(args.threshold)
-        model = IntentModel(model.pipeline, args.threshold, model.metadata)
+    model = _model(args)
     ds = load_labeled(args.data, text_column=args.text_column, label_column=args.label_column)
-    texts, labels = texts_and_labels(ds)
-    columns = {c: ds[c] for c in SLICE_COLUMNS if c in ds.column_names}
-    ids = ds["id"] if "id" in ds.column_names else None
-    result = evaluate_model(model, texts, labels, columns, ids)
+    result = evaluate_dataset(model, ds)
     folder = args.output_dir / (args.name or args.data.stem)
     report = write_report(result, folder, str(args.data), str(model.metadata.get("name", "model")))
     print(f"macro-F1 {result['macro_f1']:.3f}  accuracy {result['accuracy']:.3f}  (n={result['n']})")
@@ -449,6 +487,15 @@ def cmd_review(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _model(args: argparse.Namespace) -> Any:
+    """The model named by --model (default: the shipped one), with --threshold applied if given."""
+    from intent.api import load_model
+
+    if args.threshold is not None:
+        _check_threshold(args.threshold)
+    return load_model(args.model).with_threshold(args.threshold)
 
 
 def _check_threshold(value: float) -> None:

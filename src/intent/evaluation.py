@@ -142,3 +142,13 @@ def evaluate_model(
         "robustness": {"original": scores["macro_f1"], **robust},
         "confident_errors": confident_errors(texts, y_true, proba, ids),
     }
+
+
+def evaluate_dataset(model: IntentModel, ds: Any) -> dict[str, Any]:
+    """`evaluate_model` on a dataset from `intent.data` (its slice columns and ids are used when present)."""
+    from intent.data import texts_and_labels
+
+    texts, labels = texts_and_labels(ds)
+    columns = {c: ds[c] for c in SLICE_COLUMNS if c in ds.column_names}
+    ids = ds["id"] if "id" in ds.column_names else None
+    return evaluate_model(model, texts, labels, columns, ids)

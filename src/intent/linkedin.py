@@ -6,6 +6,7 @@ invitation sent without a note is ``no_message``, anything else empty is ``empty
 
 from __future__ import annotations
 
+import glob
 import sys
 import tempfile
 import zipfile
@@ -79,16 +80,43 @@ def detect_layout(columns: list[str], name: str, text_column: str | None = None)
 
 @dataclass(frozen=True)
 class Source:
-    """One CSV to read: a display name, a way to open its bytes, and its size for progress."""
+    """One file to read: a display name, a way to open its bytes, and its size for progress."""
 
     name: str
     open: Callable[[], BinaryIO]
     size: int
     path: Path | None = None  # the file on disk, when there is one (to refuse overwriting it)
+    kind: str = "csv"  # csv | parquet
+
+
+#: Files that only LinkedIn's export folder holds; a folder with any of them is an export.
+EXPORT_FILES: Final = frozenset(
+    {
+        MESSAGES_FILE,
+        INVITATIONS_FILE,
+        "connections.csv",
+        "profile.csv",
+        "positions.csv",
+        "registration.csv",
+        "email addresses.csv",
+        "skills.csv",
+        "education.csv",
+    }
+)
+PARQUET_SUFFIXES: Final = (".parquet", ".pq")
+DATA_SUFFIXES: Final = (".csv", ".tsv", ".txt", *PARQUET_SUFFIXES)
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PAR1"
 
 
 def _file_source(path: Path, name: str | None = None) -> Source:
-    return Source(name or path.name, lambda: path.open("rb"), path.stat().st_size, path)
+    kind = "parquet" if _is_parquet(path) else "csv"
+    return Source(name or path.name, lambda: path.open("rb"), path.stat().st_size, path, kind)
 
 
 def _zip_sources(path: Path) -> list[Source]:
@@ -141,10 +169,31 @@ def resolve_sources(input_: str) -> list[Source]:
         return [Source("stdin", open_stdin, size)]
     path = Path(input_).expanduser()
     if not path.exists():
-        raise DataError(f"No such file or folder: {path}")
+        matches = sorted(Path(m) for m in glob.glob(str(path))) if any(ch in input_ for ch in "*?[") else []
+        files = [m for m in matches if m.is_file()]
+        if files:
+            return [_file_source(m, str(m)) for m in files]
+        raise DataError(
+            f"No such file or folder: {path}"
+            + (" (the pattern matched no file)" if matches == [] and any(ch in input_ for ch in "*?[") else "")
+        )
     if path.is_dir():
         entries = {str(p.relative_to(path)): p for p in path.rglob("*") if p.is_file()}
-        return [_file_source(p) for p in _pick_export_files(entries, path)]
+        names = {Path(n).name.lower() for n in entries}
+        if names & EXPORT_FILES:  # LinkedIn's export: only its messages and invitations are messages
+            return [_file_source(p) for p in _pick_export_files(entries, path)]
+        data = [p for rel, p in sorted(entries.items()) if p.suffix.lower() in DATA_SUFFIXES]
+        if data:  # a folder of CSV or Parquet files (e.g. partitions): read them all, in name order
+            return [_file_source(p, str(p.relative_to(path))) for p in data]
+        return [_file_source(p) for p in _pick_export_files(entries, path)]  # raises, listing what is there
     if zipfile.is_zipfile(path):
         return _zip_sources(path)
     return [_file_source(path)]
+
+
+def resolve_inputs(inputs: list[str]) -> list[Source]:
+    """All the files behind several INPUT arguments (files, folders, globs, exports, '-')."""
+    sources = [s for input_ in inputs for s in resolve_sources(input_)]
+    if sum(i == "-" for i in inputs) > 1:
+        raise DataError("'-' (stdin) can be given only once.")
+    return sources

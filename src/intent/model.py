@@ -110,6 +110,14 @@ class IntentModel:
     def labels(self) -> tuple[str, ...]:
         return LABELS
 
+    def with_threshold(self, threshold: float | None) -> IntentModel:
+        """This model with another uncertainty threshold (a copy sharing the pipeline); None: itself."""
+        if threshold is None:
+            return self
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        return IntentModel(self.pipeline, threshold, self.metadata)
+
     def _proba(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(LABELS)))

@@ -119,7 +119,7 @@ def review_file(
                     else:
                         heapq.heappushpop(pool, item)
         finally:
-            opened.text.close()
+            opened.close()
     pool.sort(key=lambda item: (-item[0], -item[1]))
     picked = select_for_review([item[2] for item in pool], np.array([item[5] for item in pool]).reshape(-1, 3), n)
     with atomic_output(output) as fh:

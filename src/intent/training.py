@@ -31,7 +31,7 @@ from intent.config import (
 )
 from intent.data import HFSource, Source, load_labeled, load_source, texts_and_labels
 from intent.errors import DataError
-from intent.evaluation import SLICE_COLUMNS, evaluate_model
+from intent.evaluation import evaluate_dataset
 from intent.metrics import choose_threshold
 from intent.model import IntentModel, build_classifier, build_pipeline
 from intent.model_io import save_model
@@ -250,9 +250,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
             "n": len(test_texts),
         }
         t0 = time.perf_counter()
-        columns = {c: test[c] for c in SLICE_COLUMNS if c in test.column_names}
-        ids = test["id"] if "id" in test.column_names else None
-        evaluation = evaluate_model(model, test_texts, test_labels, columns, ids)
+        evaluation = evaluate_dataset(model, test)
         scores = {k: evaluation[k] for k in ("n", "accuracy", "macro_f1", "per_label", "confusion_matrix")}
         metadata["test"] = {
             "model": {
