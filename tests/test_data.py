@@ -64,3 +64,16 @@ def test_canonical_label() -> None:
     assert canonical_label(" Spam ") == "spam_sales"
     assert canonical_label("genuine-networking") == "genuine_networking"
     assert canonical_label("maybe") is None
+
+
+def test_hf_source_reads_a_saved_dataset_folder_with_its_split(tmp_path: Path) -> None:
+    from datasets import DatasetDict
+
+    from intent.data import HFSource, load_source
+
+    ds = load_labeled(FIXTURE)
+    DatasetDict({"train": ds, "validation": ds.select(range(6))}).save_to_disk(str(tmp_path / "hub_like"))
+    valid = load_source(HFSource(str(tmp_path / "hub_like"), split="validation"))
+    assert len(valid) == 6 and valid.features["label"].names == list(LABELS)
+    with pytest.raises(DataError, match="splits"):
+        load_source(HFSource(str(tmp_path / "hub_like"), split="test"))

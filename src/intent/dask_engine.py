@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from intent.model import IntentModel
 
 PLUGIN_NAME = "intent-model"
+#: Rows classified at once inside a partition (the same chunk size as the local path).
+PARTITION_CHUNK = 1000
 #: Output columns added to every row (the same as `intent classify`).
 COLUMNS = ("intent", "confidence", "uncertain", *(f"proba_{label}" for label in LABELS), "status", "language")
 
@@ -113,7 +115,11 @@ def _classify_partition(
     model = _worker_model(model_path, sha256).with_threshold(threshold)
     parts = [pdf[c].fillna("").astype(str).str.strip() for c in text_columns]
     texts = ["\n\n".join(p for p in row if p) for row in zip(*parts, strict=True)] if parts else [""] * len(pdf)
-    results = classify_texts(model, texts, languages)
+    # A partition can hold millions of rows: classify it a chunk at a time, so memory stays bounded
+    # by the chunk (one TF-IDF matrix of a whole partition would take gigabytes).
+    results = []
+    for start in range(0, len(texts), PARTITION_CHUNK):
+        results += classify_texts(model, texts[start : start + PARTITION_CHUNK], languages)
     out = pdf.copy()
     out["intent"] = pd.Series([r[0] for r in results], index=pdf.index, dtype="string")
     out["confidence"] = pd.Series([r[1] for r in results], index=pdf.index, dtype="float64")
