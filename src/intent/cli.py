@@ -197,7 +197,8 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="label every message of a CSV file or a LinkedIn data export",
         description=(
             "Label every row of INPUT and write all its columns plus intent, confidence, uncertain, "
-            "proba_<label> and status. INPUT is a CSV file, '-' for stdin, or LinkedIn's export "
+            "proba_<label>, status and language. INPUT is one or more CSV or Parquet files (or folders "
+            "and globs of them), '-' for stdin, or LinkedIn's export "
             "(the .zip from 'Get a copy of your data', or its unpacked folder), from which "
             "messages.csv and Invitations.csv are read. LinkedIn files are recognised by their "
             "headers; in other CSVs the text column is found by name (text, message, mensaje, "
