@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 IN  ?= src/intent/samples/linkedin_export
 OUT ?= reports/classified.csv
 
-.PHONY: train test fuzz lint classify evaluate bench clean-venv help
+.PHONY: train test fuzz lint classify evaluate serve bench clean-venv help
 
 help:
 	@echo "make train     train on data/, write models/intent-es.joblib and its report"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint      ruff + mypy"
 	@echo "make evaluate  evaluation report of the shipped model on data/test.csv (reports/test/)"
 	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
+	@echo "make serve     the web page and JSON API on http://127.0.0.1:8000 (PORT=...)"
 	@echo "make bench     speed and memory benchmarks (BENCH_ROWS=1000000)"
 
 $(STAMP): pyproject.toml
@@ -28,6 +29,7 @@ train: $(STAMP)
 	$(PY) train.py $(if $(DATA),$(foreach f,$(DATA),--data $(f)))
 
 test: $(STAMP)
+	@.ci/install-browser >/dev/null || echo "make test: no Chromium, so the browser test is skipped (see .ci/install-browser)"
 	$(PY) -m pytest
 
 fuzz: $(STAMP)
@@ -44,14 +46,21 @@ lint: $(STAMP)
 classify: $(STAMP)
 	$(VENV)/bin/intent classify $(IN) -o $(OUT) --force
 
+PORT ?= 8000
+
+serve: $(STAMP)
+	$(VENV)/bin/intent serve --port $(PORT)
+
 BENCH_ROWS ?= 1000000
 DASK_ROWS ?= 2000000
+WEB_MB ?= 99
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_language.py
 	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
 	$(PY) benchmarks/bench_dask.py --rows $(DASK_ROWS)
+	$(PY) benchmarks/bench_web.py --mb $(WEB_MB)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -93,6 +93,39 @@ def test_shipped_sample_export(tmp_path: Path, mini_model_path: Path) -> None:
     assert summary.rows == len(read_csv(out)) == 16
 
 
+class Recorder:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str]] = []
+        self.steps: list[tuple[int, int]] = []
+
+    def progress(self, done_bytes: int, total_bytes: int) -> None:
+        self.steps.append((done_bytes, total_bytes))
+
+    def row(self, source: str, text: str, values: dict[str, str], result: batch.Result) -> None:
+        self.rows.append((source, text, result[4]))
+
+
+def test_observer_sees_every_row_and_the_progress(tmp_path: Path, mini_model_path: Path) -> None:
+    seen = Recorder()
+    out = tmp_path / "out.csv"
+    summary = classify_file(str(SAMPLE_EXPORT), out, mini_model_path, BatchOptions(chunk_size=4), observer=seen)
+    assert len(seen.rows) == summary.rows == len(read_csv(out))
+    assert {source for source, _, _ in seen.rows} == {"messages.csv", "Invitations.csv"}
+    assert ("Invitations.csv", "", "no_message") in seen.rows  # the text as the layout reads it
+    total = sum(f.stat().st_size for f in SAMPLE_EXPORT.iterdir())
+    assert seen.steps[-1] == (total, total)
+    assert [done for done, _ in seen.steps] == sorted(done for done, _ in seen.steps)
+
+
+def test_check_inputs_reads_headers_only(tmp_path: Path) -> None:
+    found = batch.check_inputs(str(SAMPLE_EXPORT), BatchOptions())
+    assert sorted(layout.kind for _, layout in found) == ["linkedin_invitations", "linkedin_messages"]
+    bad = tmp_path / "x.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no column looks like message text"):
+        batch.check_inputs(str(bad), BatchOptions())
+
+
 def test_excel_output(tmp_path: Path, mini_model_path: Path) -> None:
     out = tmp_path / "excel.csv"
     classify_file(str(messages_csv(tmp_path)), out, mini_model_path, BatchOptions(excel=True))

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
 import pytest
 
-from intent.csv_io import BadLineError, CsvReader, atomic_output, detect_delimiter, detect_encoding, sniff_csv
+from intent.csv_io import (
+    BadLineError,
+    CsvReader,
+    atomic_output,
+    detect_delimiter,
+    detect_encoding,
+    sniff_csv,
+    to_excel_csv,
+)
 from intent.errors import DataError
 
 
@@ -89,3 +98,12 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
     with atomic_output(out) as fh:
         fh.write("whole")
     assert out.read_text() == "whole" and list(tmp_path.iterdir()) == [out]
+
+
+def test_to_excel_csv_keeps_every_field() -> None:
+    plain = 'a,b\n"x; y","line\nbreak"\nñ,"say ""hi"""\n'.encode()
+    excel = to_excel_csv(plain)
+    assert excel.startswith(b"\xef\xbb\xbf")
+    assert excel.decode("utf-8-sig").split("\r\n")[0] == "a;b"
+    rows = list(csv.reader(io.StringIO(excel.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows == [["a", "b"], ["x; y", "line\nbreak"], ["ñ", 'say "hi"']]

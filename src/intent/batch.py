@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from intent.config import LABELS
 from intent.csv_io import CsvReader, Row, atomic_output, detect_delimiter, detect_encoding
@@ -108,6 +108,14 @@ class Summary:
             shown = ", ".join(map(str, lines_[:10])) + (" …" if len(lines_) > 10 else "")
             lines.append(f"  skipped in {name}: line(s) {shown}")
         return "\n".join(lines)
+
+
+class BatchObserver(Protocol):
+    """Watches a run without changing it: a page showing progress and rows, for example."""
+
+    def progress(self, done_bytes: int, total_bytes: int) -> None: ...
+
+    def row(self, source: str, text: str, values: dict[str, str], result: Result) -> None: ...
 
 
 # ---- classification, in this process or in workers -------------------------------------
@@ -299,16 +307,38 @@ def classify_file(
     model_path: Path,
     options: BatchOptions,
     force: bool = False,
+    observer: BatchObserver | None = None,
 ) -> Summary:
     """Classify INPUT (CSV or Parquet files, folders, globs, ``-``, an export .zip) into OUTPUT (None: stdout)."""
     sources = resolve_inputs([input_] if isinstance(input_, str) else input_)
     _check_output(output, sources, force)
-    opened = [_open(s, options) for s in sources]
+    opened = _open_all(sources, options)
     try:
-        return _run(opened, output, model_path, options)
+        return _run(opened, output, model_path, options, observer)
     finally:
         for o in opened:
             o.close()
+
+
+def _open_all(sources: list[Source], options: BatchOptions) -> list[_Opened]:
+    opened: list[_Opened] = []
+    try:
+        for source in sources:
+            opened.append(_open(source, options))
+    except BaseException:
+        for o in opened:
+            o.close()
+        raise
+    return opened
+
+
+def check_inputs(input_: str | list[str], options: BatchOptions) -> list[tuple[Source, Layout]]:
+    """Open INPUT and read its headers without classifying: a bad file or column fails here, fast."""
+    sources = resolve_inputs([input_] if isinstance(input_, str) else input_)
+    opened = _open_all(sources, options)
+    for o in opened:
+        o.close()
+    return [(o.source, o.layout) for o in opened]
 
 
 def _check_output(output: Path | None, sources: list[Source], force: bool) -> None:
@@ -323,14 +353,21 @@ def _check_output(output: Path | None, sources: list[Source], force: bool) -> No
         raise DataError(f"{output} already exists. Fix: pass --force to replace it, or choose another -o OUTPUT.")
 
 
-def _run(opened: list[_Opened], output: Path | None, model_path: Path, options: BatchOptions) -> Summary:
+def _run(
+    opened: list[_Opened],
+    output: Path | None,
+    model_path: Path,
+    options: BatchOptions,
+    observer: BatchObserver | None = None,
+) -> Summary:
     multi = len(opened) > 1
     columns: list[str] = [SOURCE_COLUMN] if multi else []
     renames = [_merge_columns(columns, o.reader.columns) for o in opened]
     names = _prediction_names(columns)
     summary = Summary()
     started = time.perf_counter()
-    bar = _progress_bar(sum(o.source.size for o in opened)) if options.progress else None
+    total_bytes = sum(o.source.size for o in opened)
+    bar = _progress_bar(total_bytes) if options.progress else None
     encoding = "utf-8-sig" if options.excel else "utf-8"
     with atomic_output(output, encoding=encoding) as fh, _Classifier(model_path, options) as classifier:
         writer = _Writer(fh, columns, names, options)
@@ -344,6 +381,10 @@ def _run(opened: list[_Opened], output: Path | None, model_path: Path, options: 
                         values[SOURCE_COLUMN] = o.source.name
                     writer.write(values, result)
                     _count(summary, result)
+                    if observer is not None:
+                        observer.row(o.source.name, o.layout.text_of(row.values), values, result)
+                if observer is not None:
+                    observer.progress(done_bytes + o.progress(), total_bytes)
                 if bar is not None:
                     bar.update(done_bytes + o.progress() - bar.n)
                     bar.set_postfix(rows=f"{summary.rows:,}", refresh=False)

@@ -41,6 +41,7 @@ examples:
   intent evaluate data/test.csv
   intent classify Basic_LinkedInDataExport.zip -o etiquetados.csv
   intent train --data mis_mensajes.csv --output models/mio.joblib
+  intent serve --open          (a web page on this machine: drop your export, see it triaged)
 
 Everything runs on this machine; no message leaves it.
 """
@@ -490,6 +491,67 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from intent.config import SERVE_HOST, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB, SERVE_PORT
+
+    p = sub.add_parser(
+        "serve",
+        help="open a local web page to triage your LinkedIn export, with a JSON API beside it",
+        description=(
+            "Start a web page on this machine: drop LinkedIn's export .zip (or messages.csv, Invitations.csv, any "
+            "CSV), see every message labeled, filter, search, see why each got its label, and download the "
+            "labeled CSV. The same server answers a JSON API (schema at /api/openapi.json): POST /api/classify, "
+            "POST /api/explain, POST /api/classify-file, GET /api/health. It listens on 127.0.0.1 only, so "
+            "nothing is reachable from other machines and no message leaves this one."
+        ),
+        epilog=(
+            "examples:\n"
+            "  intent serve                      then open http://127.0.0.1:8000\n"
+            "  intent serve --open --port 8080\n"
+            "  curl -s localhost:8000/api/classify -H 'Content-Type: application/json' \\\n"
+            '       -d \'{"texts": ["¿Tienes 15 minutos para una demo?"]}\'\n'
+            "  curl -s localhost:8000/api/classify-file -F file=@messages.csv -F format=excel -o etiquetados.csv"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--host", default=SERVE_HOST, help=f"address to listen on (default: {SERVE_HOST}, this machine only)"
+    )
+    p.add_argument("--port", type=int, default=SERVE_PORT, help=f"port (default: {SERVE_PORT})")
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=SERVE_MAX_UPLOAD_MB,
+        metavar="MB",
+        help=f"largest upload accepted; larger ones get HTTP 413 (default: {SERVE_MAX_UPLOAD_MB:.0f})",
+    )
+    p.add_argument(
+        "--max-texts",
+        type=int,
+        default=SERVE_MAX_TEXTS,
+        metavar="N",
+        help=f"most texts in one POST /api/classify; more get HTTP 413 (default: {SERVE_MAX_TEXTS})",
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes per uploaded file (default: 1)")
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from intent.web.server import serve
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        model_path=args.model,
+        max_upload_mb=args.max_upload_mb,
+        max_texts=args.max_texts,
+        jobs=args.jobs,
+        open_browser=args.open,
+    )
+
+
 def _model(args: argparse.Namespace) -> Any:
     """The model named by --model (default: the shipped one), with --threshold applied if given."""
     from intent.api import load_model
@@ -518,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_review(sub)
     _add_train(sub)
+    _add_serve(sub)
     return parser
 
 

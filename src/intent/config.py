@@ -150,3 +150,17 @@ def default_model_path() -> Path:
         f"No trained model found (looked at {PACKAGED_MODEL_PATH} and {DEFAULT_MODEL_OUTPUT}). "
         f"Fix: run `make train`, or set {MODEL_ENV_VAR} to a model file."
     )
+
+
+#: `intent serve`: loopback only by default (messages are personal data), and its limits.
+SERVE_HOST: Final[str] = "127.0.0.1"
+SERVE_PORT: Final[int] = 8000
+#: Largest upload accepted by the page and the API, in MB (``--max-upload-mb``).
+SERVE_MAX_UPLOAD_MB: Final[float] = 100.0
+#: Most texts in one ``POST /api/classify`` request (``--max-texts``).
+SERVE_MAX_TEXTS: Final[int] = 1000
+#: The files inside an uploaded .zip may add up to this many times the upload limit.
+SERVE_UNPACKED_FACTOR: Final[int] = 5
+#: Classified files the page keeps in memory (oldest forgotten first) and for how long.
+SERVE_KEEP_JOBS: Final[int] = 4
+SERVE_JOB_TTL_SECONDS: Final[int] = 3600

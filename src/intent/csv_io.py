@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import io
 import os
 import sys
 import tempfile
@@ -169,3 +170,11 @@ def atomic_output(path: Path | None, encoding: str = "utf-8") -> Iterator[IO[str
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def to_excel_csv(data: bytes) -> bytes:
+    """A UTF-8 CSV (as `intent classify` writes it) as Excel in Spanish opens it: BOM, ``;``, CRLF."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8-sig")

@@ -16,3 +16,11 @@ class ModelLoadError(IntentError):
 
 class DataError(IntentError, ValueError):
     """Input data is unusable: a bad file, a missing column, an unknown label."""
+
+
+class ColumnError(DataError):
+    """The text column cannot be told from the header; ``columns`` lists the choices."""
+
+    def __init__(self, message: str, columns: list[str]):
+        super().__init__(message)
+        self.columns = columns

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, TypeVar, cast
 
-from intent.errors import DataError
+from intent.errors import ColumnError, DataError
 
 T = TypeVar("T")
 
@@ -59,9 +59,10 @@ def detect_layout(columns: list[str], name: str, text_column: str | None = None)
     lower = set(by_lower)
     if text_column is not None:
         if text_column.lower() not in by_lower:
-            raise DataError(
+            raise ColumnError(
                 f"{name} has no column {text_column!r}. Its columns are: {', '.join(columns)}. "
-                "Fix: pass one of them to --text-column."
+                "Fix: pass one of them to --text-column.",
+                columns,
             )
         return Layout("csv", (by_lower[text_column.lower()],))
     if "content" in lower and len(lower & MESSAGES_COLUMNS) >= 3:
@@ -73,8 +74,9 @@ def detect_layout(columns: list[str], name: str, text_column: str | None = None)
     if len(found) == 1:
         return Layout("csv", (found[0],))
     why = "several columns could hold the text" if found else "no column looks like message text"
-    raise DataError(
-        f"{name}: {why}. Its columns are: {', '.join(columns)}. Fix: name the text column with --text-column NAME."
+    raise ColumnError(
+        f"{name}: {why}. Its columns are: {', '.join(columns)}. Fix: name the text column with --text-column NAME.",
+        columns,
     )
 
 

@@ -1,0 +1,345 @@
+"""The local web page and its JSON API (FastAPI).
+
+One model is loaded when the app is built and shared by every request. Uploads are saved to
+a temporary folder that is removed as soon as the file is classified; results live in memory.
+No request or log line carries message text.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.background import BackgroundTask
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from intent import __version__
+from intent.api import explain, load_model
+from intent.batch import BatchOptions, check_inputs, classify_file
+from intent.config import (
+    LABEL_NAMES_ES,
+    LABELS,
+    SAMPLE_EXPORT,
+    SERVE_MAX_TEXTS,
+    SERVE_MAX_UPLOAD_MB,
+    SERVE_UNPACKED_FACTOR,
+    default_model_path,
+)
+from intent.csv_io import to_excel_csv
+from intent.errors import ColumnError, DataError
+from intent.language import SUPPORTED
+from intent.model_io import read_metadata
+from intent.web.jobs import Job, JobStore
+from intent.web.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
+from intent.web.schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    ErrorResponse,
+    ExplainRequest,
+    ExplainResponse,
+    HealthResponse,
+    JobStatus,
+    PredictionOut,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: Host names a loopback server answers to; any other (DNS rebinding) is refused.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The upload or the list of texts is over the limit."},
+    422: {"model": ErrorResponse, "description": "Unreadable input, or the text column cannot be told."},
+}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What `intent serve` was started with."""
+
+    model_path: Path | None = None
+    max_upload_mb: float = SERVE_MAX_UPLOAD_MB
+    max_texts: int = SERVE_MAX_TEXTS
+    jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`)
+    allowed_hosts: list[str] | None = None  # None: any host (the server is not on loopback)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1_000_000)
+
+
+class LimitExceeded(DataError):
+    """A request over a configured limit (answered with 413 and ``code``)."""
+
+    def __init__(self, message: str, code: str = "too_large"):
+        super().__init__(message)
+        self.code = code
+
+
+def create_app(settings: ServeSettings | None = None) -> FastAPI:
+    """Build the app: load the model (a bad model fails here, before serving), then wire the routes."""
+    settings = settings or ServeSettings()
+    model_path = (settings.model_path or default_model_path()).resolve()
+    model = load_model(model_path)
+    metadata = read_metadata(model_path) or {}
+    jobs = JobStore(model_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.close()
+
+    app = FastAPI(
+        title="intent",
+        version=__version__,
+        description=(
+            "What does the sender of a Spanish LinkedIn message want? Labels: "
+            + ", ".join(LABELS)
+            + ". Runs on this machine; no message leaves it."
+        ),
+        docs_url=None,  # Swagger UI would come from a CDN; the schema is served as JSON instead
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.jobs = jobs
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        if isinstance(exc, LimitExceeded):
+            return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=413)
+        if isinstance(exc, ColumnError):
+            return JSONResponse({"detail": str(exc), "code": "text_column", "columns": exc.columns}, status_code=422)
+        return JSONResponse({"detail": str(exc), "code": "bad_input"}, status_code=422)
+
+    # ---- the page ----
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # ---- the API ----
+
+    @app.get("/api/health", response_model=HealthResponse, tags=["api"])
+    def health() -> dict[str, Any]:
+        """The model being served, the labels and the limits."""
+        return {
+            "status": "ok",
+            "model": {
+                "name": str(metadata.get("name", model_path.stem)),
+                "version": str(metadata.get("versions", {}).get("intent", __version__)),
+                "trained_at": metadata.get("trained_at"),
+                "sha256": metadata.get("model_sha256"),
+                "threshold": model.threshold,
+            },
+            "labels": list(LABELS),
+            "label_names": dict(LABEL_NAMES_ES),
+            "limits": {"max_upload_bytes": settings.max_upload_bytes, "max_texts": settings.max_texts},
+        }
+
+    @app.post("/api/classify", response_model=ClassifyResponse, responses=_ERRORS, tags=["api"])
+    def classify(body: ClassifyRequest) -> dict[str, Any]:
+        """Label a list of texts: label, confidence, probabilities, uncertain, status and language."""
+        if len(body.texts) > settings.max_texts:
+            raise LimitExceeded(
+                f"{len(body.texts)} texts in one request; the limit is {settings.max_texts}. Fix: send them in "
+                f"batches of {settings.max_texts}, or upload a file to /api/classify-file.",
+                "too_many_texts",
+            )
+        predictions = model.with_threshold(body.threshold).classify(body.texts, SUPPORTED if body.language_id else None)
+        return {
+            "model": str(metadata.get("name", model_path.stem)),
+            "predictions": [PredictionOut(**p.__dict__) for p in predictions],
+        }
+
+    @app.post("/api/explain", response_model=ExplainResponse, responses=_ERRORS, tags=["api"])
+    def explain_text(body: ExplainRequest) -> dict[str, Any]:
+        """The words and character groups that pushed a message towards its label (or each label)."""
+        if not body.text.strip():
+            raise DataError("The text is empty: there is nothing to explain.")
+        return explain(body.text, model=model, top=body.top, all_labels=body.all_labels).to_dict()
+
+    @app.post(
+        "/api/classify-file",
+        responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+        response_class=FileResponse,
+        tags=["api"],
+    )
+    def classify_upload(
+        file: Annotated[
+            UploadFile, File(description="A CSV, or LinkedIn's export .zip / messages.csv / Invitations.csv")
+        ],
+        text_column: Annotated[str | None, Form(description="Column holding the text, if not detected")] = None,
+        format: Annotated[
+            Literal["csv", "excel", "jsonl"], Form(description="csv, excel (BOM and ';') or jsonl")
+        ] = "csv",
+        threshold: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
+    ) -> FileResponse:
+        """Upload a file, get it back labeled: every row, all its columns plus the intent columns."""
+        workdir, path = _save_upload(file, settings)
+        try:
+            options = BatchOptions(
+                text_column=text_column or None,
+                fmt="jsonl" if format == "jsonl" else "csv",
+                excel=format == "excel",
+                threshold=threshold,
+                jobs=settings.jobs,
+            )
+            _check_unpacked(path, options, settings)
+            suffix = ".jsonl" if format == "jsonl" else ".csv"
+            output = Path(workdir.name) / f"labeled{suffix}"
+            summary = classify_file(str(path), output, model_path, options)
+        except BaseException:
+            workdir.cleanup()
+            raise
+        headers = {
+            "X-Intent-Rows": str(summary.rows),
+            "X-Intent-Uncertain": str(summary.uncertain),
+            **{f"X-Intent-Count-{label}": str(summary.labels[label]) for label in LABELS},
+        }
+        return FileResponse(
+            output,
+            media_type="application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8",
+            headers={**headers, "Content-Disposition": _attachment(_download_name(file.filename, format))},
+            background=BackgroundTask(workdir.cleanup),
+        )
+
+    # ---- background jobs, for the page ----
+
+    @app.post("/api/jobs", status_code=202, response_model=JobStatus, responses=_ERRORS, tags=["page"])
+    def start_job(
+        file: Annotated[UploadFile, File()],
+        text_column: Annotated[str | None, Form()] = None,
+    ) -> dict[str, Any]:
+        """Start classifying an upload in the background; poll GET /api/jobs/{id} for progress."""
+        workdir, path = _save_upload(file, settings)
+        try:
+            options = BatchOptions(text_column=text_column or None, jobs=settings.jobs)
+            _check_unpacked(path, options, settings)
+        except BaseException:
+            workdir.cleanup()
+            raise
+        return jobs.submit(workdir, path, _display_name(file.filename), options).status()
+
+    @app.post("/api/jobs/sample", status_code=202, response_model=JobStatus, tags=["page"])
+    def start_sample_job() -> dict[str, Any]:
+        """Classify the small sample LinkedIn export shipped with intent (to see the page work)."""
+        workdir = TemporaryDirectory(prefix="intent-upload-")  # the job removes it; the sample stays
+        options = BatchOptions()
+        return jobs.submit(workdir, SAMPLE_EXPORT, "ejemplo de exportación de LinkedIn", options).status()
+
+    def _job(job_id: str) -> Job:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(
+                404, "No such job: it finished long ago or the server restarted. Upload the file again."
+            )
+        return job
+
+    @app.get("/api/jobs/{job_id}", response_model=JobStatus, tags=["page"])
+    def job_status(job_id: str) -> dict[str, Any]:
+        return _job(job_id).status()
+
+    @app.get("/api/jobs/{job_id}/rows", tags=["page"])
+    def job_rows(job_id: str) -> Response:
+        """The classified rows for the table, with counts per intent and per month."""
+        job = _ready(_job(job_id))
+        return StreamingResponse(job.rows_json(), media_type="application/json")
+
+    @app.get("/api/jobs/{job_id}/download", tags=["page"])
+    def job_download(job_id: str, format: Annotated[Literal["csv", "excel"], Query()] = "csv") -> Response:
+        """The labeled CSV, exactly as `intent classify` writes it (plain, or for Excel in Spanish)."""
+        job = _ready(_job(job_id))
+        assert job.labeled_csv is not None
+        data = job.labeled_csv if format == "csv" else to_excel_csv(job.labeled_csv)
+        return Response(
+            data,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": _attachment(_download_name(job.filename, format))},
+        )
+
+    @app.delete("/api/jobs/{job_id}", status_code=204, tags=["page"])
+    def job_delete(job_id: str) -> Response:
+        """Forget a job's results now (a running job is stopped)."""
+        if not jobs.remove(job_id):
+            raise HTTPException(404, "No such job.")
+        return Response(status_code=204)
+
+    return app
+
+
+def _ready(job: Job) -> Job:
+    if job.state != "done":
+        raise HTTPException(409, f"The job is {job.state}, not done." + (f" {job.error}" if job.error else ""))
+    return job
+
+
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def _display_name(filename: str | None) -> str:
+    """The upload's base name, printable and without any folder part."""
+    name = Path((filename or "").replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:120] or "upload.csv"
+
+
+def _save_upload(upload: UploadFile, settings: ServeSettings) -> tuple[TemporaryDirectory[str], Path]:
+    """Copy the upload into a new private temporary folder (the caller removes it)."""
+    workdir = TemporaryDirectory(prefix="intent-upload-")
+    name = _UNSAFE.sub("_", _display_name(upload.filename)).strip(". ") or "upload.csv"
+    path = Path(workdir.name) / name
+    try:
+        with path.open("wb") as fh:
+            shutil.copyfileobj(upload.file, fh, 1 << 20)
+        size = path.stat().st_size
+        if size == 0:
+            raise DataError("The uploaded file is empty. Fix: choose the export .zip or a CSV with a header row.")
+        if size > settings.max_upload_bytes:
+            raise LimitExceeded(_too_large_text(size, settings.max_upload_bytes, "The file"))
+    except BaseException:
+        workdir.cleanup()
+        raise
+    return workdir, path
+
+
+def _check_unpacked(path: Path, options: BatchOptions, settings: ServeSettings) -> None:
+    """Read the headers (a bad file or column fails now) and bound what a .zip unpacks to."""
+    sources = check_inputs(str(path), options)
+    unpacked = sum(source.size for source, _ in sources)
+    limit = settings.max_upload_bytes * SERVE_UNPACKED_FACTOR
+    if unpacked > limit:
+        raise LimitExceeded(_too_large_text(unpacked, limit, "Unpacked, the files"))
+
+
+def _too_large_text(size: int, limit: int, what: str) -> str:
+    return (
+        f"{what} hold {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. Fix: classify it with "
+        "`intent classify` in a terminal, or start the server with a larger --max-upload-mb."
+    )
+
+
+def _download_name(filename: str | None, fmt: str) -> str:
+    stem = Path(_display_name(filename)).stem or "mensajes"
+    return f"{stem}-intent" + {"csv": ".csv", "excel": "-excel.csv", "jsonl": ".jsonl"}[fmt]
+
+
+def _attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -1,0 +1,197 @@
+"""Files the page classifies in the background, one at a time, with progress to poll.
+
+A job owns the temporary folder its upload was saved in and removes it when classification
+ends, whatever the outcome. The results (the rows for the table and the labeled CSV) are kept
+in memory only, for a few files and a limited time, so nothing personal stays on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from intent.batch import BatchOptions, Result, Summary, classify_file
+from intent.config import LABELS, SERVE_JOB_TTL_SECONDS, SERVE_KEEP_JOBS
+from intent.errors import IntentError
+from intent.web.rows import ColumnPicker, display_row
+
+log = logging.getLogger("intent.web")
+
+STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class JobCancelled(Exception):
+    """Raised inside a run to stop it; the run's output is discarded."""
+
+
+@dataclass
+class Job:
+    """One uploaded file: its progress, and once done its table (as JSON) and labeled CSV.
+
+    Rows are serialised as they arrive, so a large file costs its JSON in memory, not a
+    Python object per row.
+    """
+
+    id: str
+    filename: str
+    state: str = "queued"
+    done_bytes: int = 0
+    total_bytes: int = 0
+    error: str | None = None
+    n_rows: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
+    months: dict[str, dict[str, int]] = field(default_factory=dict)
+    uncertain: int = 0
+    labeled_csv: bytes | None = None
+    summary: Summary | None = None
+    touched: float = field(default_factory=time.monotonic)
+    cancel_requested: bool = False
+    _picker: ColumnPicker = field(default_factory=ColumnPicker, repr=False)
+    _table: io.BytesIO | None = field(default_factory=io.BytesIO, repr=False)
+    _rows: bytes = field(default=b"", repr=False)
+
+    # -- BatchObserver --
+    def progress(self, done_bytes: int, total_bytes: int) -> None:
+        self.done_bytes, self.total_bytes = done_bytes, total_bytes
+        if self.cancel_requested:
+            raise JobCancelled
+
+    def row(self, source: str, text: str, values: dict[str, str], result: Result) -> None:
+        r = display_row(self.n_rows, source, text, values, result, self._picker)
+        label = r["intent"]
+        if label is not None:
+            self.counts[label] += 1
+            self.uncertain += r["uncertain"]
+            if r["month"]:
+                self.months.setdefault(r["month"], dict.fromkeys(LABELS, 0))[label] += 1
+        assert self._table is not None
+        self._table.write((b"," if self.n_rows else b"") + json.dumps(r, ensure_ascii=False).encode("utf-8"))
+        self.n_rows += 1
+
+    def seal(self, keep: bool) -> None:
+        """The run ended: keep the table's rows (once, as bytes) or drop them."""
+        if self._table is not None:
+            self._rows = self._table.getvalue() if keep else b""
+            self._table.close()
+            self._table = None
+
+    # -- views --
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
+
+    def status(self) -> dict[str, Any]:
+        fraction = 1.0 if self.state == "done" else self.done_bytes / self.total_bytes if self.total_bytes else 0.0
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "state": self.state,
+            "progress": round(min(fraction, 1.0), 4),
+            "rows": self.n_rows,
+            "error": self.error,
+        }
+
+    def rows_json(self, chunk: int = 1 << 20) -> Iterator[bytes]:
+        """The table's data as JSON, in pieces: counts per intent and per month, then the rows."""
+        head = {
+            "id": self.id,
+            "filename": self.filename,
+            "labels": list(LABELS),
+            "counts": self.counts,
+            "months": dict(sorted(self.months.items())),
+            "uncertain": self.uncertain,
+        }
+        yield json.dumps(head, ensure_ascii=False).encode("utf-8")[:-1] + b', "rows": ['
+        view = memoryview(self._rows)
+        for start in range(0, len(view), chunk):
+            yield bytes(view[start : start + chunk])
+        yield b"]}"
+
+
+class JobStore:
+    """Runs jobs on one background thread (files queue, they do not compete) and forgets old ones."""
+
+    def __init__(self, model_path: Path, keep: int = SERVE_KEEP_JOBS, ttl_seconds: float = SERVE_JOB_TTL_SECONDS):
+        self.model_path, self.keep, self.ttl_seconds = model_path, keep, ttl_seconds
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent-job")
+
+    def submit(self, workdir: TemporaryDirectory[str], input_path: Path, filename: str, options: BatchOptions) -> Job:
+        """Queue INPUT_PATH (inside WORKDIR, which the job removes when it ends) for classification."""
+        job = Job(id=secrets.token_urlsafe(12), filename=filename)
+        with self._lock:
+            self._forget_old()
+            self._jobs[job.id] = job
+        self._executor.submit(self._run, job, workdir, input_path, options)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                job.touched = time.monotonic()
+            return job
+
+    def remove(self, job_id: str) -> bool:
+        """Forget a job; a running one is stopped at its next chunk."""
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+        if job is None:
+            return False
+        job.cancel_requested = True
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel_requested = True
+            self._jobs.clear()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, job: Job, workdir: TemporaryDirectory[str], input_path: Path, options: BatchOptions) -> None:
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            if job.cancel_requested:
+                raise JobCancelled
+            job.state = "running"
+            output = Path(workdir.name) / "labeled.csv"
+            job.summary = classify_file(str(input_path), output, self.model_path, options, observer=job)
+            job.labeled_csv = output.read_bytes()
+            final = "done"
+            log.info("job %s: %d rows in %.1fs", job.id, job.n_rows, time.perf_counter() - started)
+        except JobCancelled:
+            final = "cancelled"
+        except IntentError as exc:
+            final, error = "failed", str(exc)
+        except Exception as exc:  # a bug: say so without the message text, keep the server up
+            final, error = "failed", "internal error while classifying; see the server log"
+            tb = "".join(traceback.format_tb(exc.__traceback__))  # where, not the message (it may quote data)
+            log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, tb)
+        finally:
+            workdir.cleanup()
+        job.seal(keep=final == "done")
+        job.error = error
+        job.state = final  # last: whoever sees a finished job also sees its upload gone
+
+    def _forget_old(self) -> None:
+        now = time.monotonic()
+        for job_id, job in list(self._jobs.items()):
+            if job.finished and now - job.touched > self.ttl_seconds:
+                del self._jobs[job_id]
+        finished = [job_id for job_id, job in self._jobs.items() if job.finished]
+        for job_id in finished[: max(0, len(finished) - self.keep + 1)]:
+            del self._jobs[job_id]

@@ -1,0 +1,102 @@
+"""`intent serve`: check the settings, bind the port, load the model, then run uvicorn."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import socket
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from intent.errors import DataError
+
+log = logging.getLogger("intent.web")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or a DataError that says which port to try instead."""
+    if not 0 <= port <= 65535:
+        raise DataError(f"--port must be between 0 and 65535, got {port}.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise DataError(f"--host {host!r} is not an address of this machine ({exc.strerror}).") from exc
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise DataError(f"Port {port} is already in use. Fix: pass another one, e.g. --port {port + 1}.") from exc
+        raise DataError(f"Cannot listen on {host}:{port} ({exc.strerror}).") from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    host: str,
+    port: int,
+    model_path: Path | None = None,
+    max_upload_mb: float = 100.0,
+    max_texts: int = 1000,
+    jobs: int = 1,
+    open_browser: bool = False,
+) -> int:
+    """Run the page and the API until Ctrl-C."""
+    import uvicorn
+
+    from intent.web.app import LOOPBACK_HOSTS, ServeSettings, create_app
+
+    if max_upload_mb <= 0:
+        raise DataError(f"--max-upload-mb must be positive, got {max_upload_mb}.")
+    if max_texts < 1:
+        raise DataError(f"--max-texts must be at least 1, got {max_texts}.")
+    if jobs < 1:
+        raise DataError(f"--jobs must be at least 1, got {jobs}.")
+    loopback = is_loopback(host)
+    sock = bind(host, port)
+    settings = ServeSettings(
+        model_path=model_path,
+        max_upload_mb=max_upload_mb,
+        max_texts=max_texts,
+        jobs=jobs,
+        allowed_hosts=LOOPBACK_HOSTS if loopback else None,
+    )
+    try:
+        app = create_app(settings)  # loads the model: a bad one fails here, before anyone connects
+    except BaseException:
+        sock.close()
+        raise
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{sock.getsockname()[1]}"
+    print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr)
+    if not loopback:
+        print(
+            f"intent: warning: listening on {host}, not only on this machine: anyone who can reach it can send "
+            "messages to classify and read the results. Use the default --host 127.0.0.1 unless you mean it.",
+            file=sys.stderr,
+        )
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    config = uvicorn.Config(app, log_level="info", access_log=True, timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,340 @@
+"""The JSON API and the page's endpoints, through FastAPI's test client (no server, no browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from intent.batch import BatchOptions, classify_file
+from intent.config import LABELS, SAMPLE_EXPORT
+from intent.web.app import LOOPBACK_HOSTS, STATIC_DIR, ServeSettings, create_app
+
+SPAM = "Hola! Tengo un curso con 50% de descuento solo hoy, compra aquí: bit.ly/oferta"
+NETWORKING = "Hola Marta, coincidimos en el congreso de logística. Me gustaría seguir en contacto y compartir ideas."
+REJECTION = "No sé por qué querrías conectar conmigo, no acepto solicitudes de desconocidos."
+PRIVATE = "Mensaje privadísimo número 4711 sobre la reunión del comité"
+
+
+def make_client(model_path: Path, **settings: Any) -> TestClient:
+    app = create_app(ServeSettings(model_path=model_path, allowed_hosts=LOOPBACK_HOSTS, **settings))
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def client(mini_model_path: Path) -> Iterator[TestClient]:
+    with make_client(mini_model_path) as c:
+        yield c
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def export_zip(tmp_path: Path) -> Path:
+    path = tmp_path / "Basic_LinkedInDataExport_11-27-2026.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in SAMPLE_EXPORT.iterdir():
+            zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
+        zf.writestr("Basic_LinkedInDataExport_11-27-2026/Profile.csv", "First Name,Last Name\nLucía,Ferrer\n")
+    return path
+
+
+def wait_done(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/jobs/{job_id}").json()
+        if status["state"] in ("done", "failed", "cancelled"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+# ---- health, page, schema ----
+
+
+def test_health_names_the_model_labels_and_limits(client: TestClient) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok"
+    assert body["labels"] == list(LABELS)
+    assert set(body["label_names"]) == set(LABELS)
+    assert body["model"]["name"] == "mini"
+    assert len(body["model"]["sha256"]) == 64
+    assert body["limits"] == {"max_upload_bytes": 100_000_000, "max_texts": 1000}
+
+
+def test_page_and_static_files_are_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="es">' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_static_files_load_nothing_from_other_sites() -> None:
+    for path in STATIC_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text, path.name
+
+
+def test_openapi_schema_documents_the_api(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    for route in ("/api/classify", "/api/explain", "/api/classify-file", "/api/health"):
+        assert route in schema["paths"], route
+    assert "413" in schema["paths"]["/api/classify"]["post"]["responses"]
+    assert client.get("/docs").status_code == 404  # Swagger UI would need a CDN
+
+
+def test_a_foreign_host_header_is_refused(client: TestClient) -> None:
+    response = client.get("/api/health", headers={"Host": "attacker.example"})
+    assert response.status_code == 400
+
+
+# ---- /api/classify and /api/explain ----
+
+
+def test_classify_returns_one_prediction_per_text(client: TestClient) -> None:
+    response = client.post("/api/classify", json={"texts": [SPAM, NETWORKING, REJECTION, "  "]})
+    assert response.status_code == 200
+    predictions = response.json()["predictions"]
+    assert [p["label"] for p in predictions[:3]] == list(LABELS)
+    for p in predictions[:3]:
+        assert set(p["probabilities"]) == set(LABELS)
+        assert sum(p["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+        assert p["confidence"] == max(p["probabilities"].values())
+        assert p["status"] == "ok"
+    assert predictions[3]["label"] is None and predictions[3]["status"] == "empty"
+
+
+def test_classify_threshold_and_language_switch(client: TestClient) -> None:
+    body = client.post("/api/classify", json={"texts": [SPAM], "threshold": 1.0, "language_id": False}).json()
+    assert body["predictions"][0]["uncertain"] is True
+    assert body["predictions"][0]["language"] == ""
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"texts": []}, {"texts": "one string"}, {"texts": [1, "a"]}, {"texts": ["a"], "threshold": 2}],
+)
+def test_classify_rejects_malformed_requests_with_422(client: TestClient, payload: dict[str, Any]) -> None:
+    assert client.post("/api/classify", json=payload).status_code == 422
+
+
+def test_classify_over_the_text_limit_is_413(mini_model_path: Path) -> None:
+    with make_client(mini_model_path, max_texts=2) as c:
+        response = c.post("/api/classify", json={"texts": [SPAM, NETWORKING, REJECTION]})
+        assert response.status_code == 413
+        assert response.json()["code"] == "too_many_texts"
+        assert "limit is 2" in response.json()["detail"]
+        assert c.post("/api/classify", json={"texts": [SPAM, NETWORKING]}).status_code == 200
+
+
+def test_explain_agrees_with_classify(client: TestClient) -> None:
+    label = client.post("/api/classify", json={"texts": [SPAM]}).json()["predictions"][0]["label"]
+    body = client.post("/api/explain", json={"text": SPAM, "top": 5}).json()
+    assert body["label"] == label
+    assert 0 < len(body["contributions"][label]) <= 5
+    assert "PERCENT" in body["placeholders"]
+    everything = client.post("/api/explain", json={"text": SPAM, "all_labels": True}).json()
+    assert set(everything["contributions"]) == set(LABELS)
+
+
+def test_explain_refuses_empty_text(client: TestClient) -> None:
+    assert client.post("/api/explain", json={"text": ""}).status_code == 422
+    response = client.post("/api/explain", json={"text": "   "})
+    assert response.status_code == 422 and response.json()["code"] == "bad_input"
+
+
+# ---- /api/classify-file ----
+
+
+def test_classify_file_returns_every_row_labeled(client: TestClient) -> None:
+    rows = [{"id": str(i), "mensaje": t} for i, t in enumerate([SPAM, NETWORKING, REJECTION, ""])]
+    response = client.post("/api/classify-file", files={"file": ("bandeja.csv", csv_bytes(rows), "text/csv")})
+    assert response.status_code == 200
+    assert "bandeja-intent.csv" in response.headers["content-disposition"]
+    out = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["id"] for r in out] == ["0", "1", "2", "3"]
+    assert [r["intent"] for r in out] == [*LABELS, ""]
+    assert out[3]["status"] == "empty"
+    assert response.headers["x-intent-rows"] == "4"
+
+
+def test_classify_file_formats(client: TestClient) -> None:
+    data = csv_bytes([{"text": SPAM}, {"text": REJECTION}])
+    excel = client.post("/api/classify-file", files={"file": ("a.csv", data)}, data={"format": "excel"})
+    assert excel.content.startswith(b"\xef\xbb\xbf") and b";" in excel.content.splitlines()[0]
+    assert "a-intent-excel.csv" in excel.headers["content-disposition"]
+    jsonl = client.post("/api/classify-file", files={"file": ("a.csv", data)}, data={"format": "jsonl"})
+    records = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert [r["intent"] for r in records] == ["spam_sales", "gatekeeping_rejection"]
+    bad = client.post("/api/classify-file", files={"file": ("a.csv", data)}, data={"format": "xlsx"})
+    assert bad.status_code == 422
+
+
+def test_classify_file_asks_for_the_text_column_when_it_cannot_tell(client: TestClient) -> None:
+    data = csv_bytes([{"asunto": "Propuesta", "cuerpo": SPAM, "texto": "x"}])
+    response = client.post("/api/classify-file", files={"file": ("a.csv", data)})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "text_column" and body["columns"] == ["asunto", "cuerpo", "texto"]
+    chosen = client.post("/api/classify-file", files={"file": ("a.csv", data)}, data={"text_column": "cuerpo"})
+    assert chosen.status_code == 200
+    assert next(csv.DictReader(io.StringIO(chosen.text)))["intent"] == "spam_sales"
+
+
+def test_classify_file_reads_a_linkedin_export_zip(client: TestClient, tmp_path: Path) -> None:
+    archive = export_zip(tmp_path)
+    response = client.post("/api/classify-file", files={"file": (archive.name, archive.read_bytes())})
+    assert response.status_code == 200
+    out = list(csv.DictReader(io.StringIO(response.text)))
+    assert {r["source_file"] for r in out} == {"messages.csv", "Invitations.csv"}
+    assert any(r["status"] == "no_message" for r in out)  # an invitation without a note is kept
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"", "empty"), (b"a,b\x00c\n1,2\n", "NUL"), (b"PK\x03\x04broken", "zip")],
+)
+def test_unreadable_uploads_get_422_with_the_reason(client: TestClient, content: bytes, fragment: str) -> None:
+    response = client.post("/api/classify-file", files={"file": ("x.csv" if fragment != "zip" else "x.zip", content)})
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+def test_upload_over_the_size_limit_is_413(mini_model_path: Path) -> None:
+    with make_client(mini_model_path, max_upload_mb=0.001) as c:  # 1,000 bytes
+        big = csv_bytes([{"text": SPAM} for _ in range(50)])
+        response = c.post("/api/classify-file", files={"file": ("big.csv", big)})
+        assert response.status_code == 413
+        assert response.json()["code"] == "too_large" and "--max-upload-mb" in response.json()["detail"]
+
+
+def test_a_body_without_length_is_still_cut_at_the_limit(mini_model_path: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"texts": ["'
+        for _ in range(100):
+            yield b"x" * 100
+        yield b'"]}'
+
+    with make_client(mini_model_path, max_upload_mb=0.001) as c:
+        response = c.post("/api/classify", content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413
+
+
+def test_a_zip_that_unpacks_over_the_limit_is_413(mini_model_path: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("messages.csv", "FROM,DATE,SUBJECT,CONTENT\n" + "Ana,2026-01-01,,hola\n" * 400_000)
+    assert archive.stat().st_size < 1_000_000
+    with make_client(mini_model_path, max_upload_mb=1) as c:
+        response = c.post("/api/classify-file", files={"file": ("bomb.zip", archive.read_bytes())})
+        assert response.status_code == 413
+        assert "Unpacked" in response.json()["detail"]
+
+
+def test_uploads_leave_no_temporary_files(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    data = csv_bytes([{"text": SPAM}])
+    assert client.post("/api/classify-file", files={"file": ("a.csv", data)}).status_code == 200
+    assert client.post("/api/classify-file", files={"file": ("a.csv", b"")}).status_code == 422
+    job = client.post("/api/jobs", files={"file": ("a.csv", data)}).json()
+    assert wait_done(client, job["id"])["state"] == "done"
+    assert not [p for p in scratch.rglob("*") if "intent-upload" in str(p)]
+
+
+# ---- background jobs (the page) ----
+
+
+def test_job_progress_rows_and_downloads(client: TestClient, mini_model_path: Path, tmp_path: Path) -> None:
+    archive = export_zip(tmp_path)
+    started = client.post("/api/jobs", files={"file": (archive.name, archive.read_bytes())})
+    assert started.status_code == 202
+    status = wait_done(client, started.json()["id"])
+    assert status["state"] == "done" and status["progress"] == 1.0
+    data = client.get(f"/api/jobs/{status['id']}/rows").json()
+    rows = data["rows"]
+    assert len(rows) == status["rows"] == 16
+    assert sum(data["counts"].values()) == sum(1 for r in rows if r["intent"])
+    assert all(r["sender"] for r in rows)  # FROM (messages.csv) and From (Invitations.csv)
+    assert {r["month"] for r in rows} == {"2026-10"}
+    assert sum(sum(m.values()) for m in data["months"].values()) == sum(data["counts"].values())
+
+    # the download is exactly what `intent classify` writes for the same file
+    expected = tmp_path / "cli.csv"
+    classify_file(str(archive), expected, mini_model_path, BatchOptions())
+    plain = client.get(f"/api/jobs/{status['id']}/download")
+    assert plain.content == expected.read_bytes()
+    excel = client.get(f"/api/jobs/{status['id']}/download", params={"format": "excel"})
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")) == list(
+        csv.reader(io.StringIO(plain.text))
+    )
+
+
+def test_job_asks_for_the_text_column_before_starting(client: TestClient) -> None:
+    data = csv_bytes([{"cuerpo": SPAM, "texto": "x"}])
+    response = client.post("/api/jobs", files={"file": ("a.csv", data)})
+    assert response.status_code == 422 and response.json()["code"] == "text_column"
+    job = client.post("/api/jobs", files={"file": ("a.csv", data)}, data={"text_column": "cuerpo"}).json()
+    assert wait_done(client, job["id"])["state"] == "done"
+
+
+def test_sample_job_classifies_the_shipped_export(client: TestClient) -> None:
+    job = client.post("/api/jobs/sample").json()
+    assert wait_done(client, job["id"])["rows"] == 16
+
+
+def test_unknown_and_deleted_jobs_are_404(client: TestClient) -> None:
+    assert client.get("/api/jobs/nope").status_code == 404
+    assert client.get("/api/jobs/nope/download").status_code == 404
+    job = client.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": SPAM}]))}).json()
+    wait_done(client, job["id"])
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert client.get(f"/api/jobs/{job['id']}/rows").status_code == 404
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_no_log_line_carries_message_text(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    client.post("/api/classify", json={"texts": [PRIVATE]})
+    client.post("/api/explain", json={"text": PRIVATE})
+    job = client.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": PRIVATE}]))}).json()
+    wait_done(client, job["id"])
+    assert any("job" in r.getMessage() for r in caplog.records)  # the job did log
+    assert "4711" not in caplog.text and "privadísimo" not in caplog.text
+
+
+def test_the_shipped_model_serves(tmp_path: Path) -> None:
+    app = create_app(ServeSettings())
+    with TestClient(app) as c:
+        assert c.get("/api/health").json()["model"]["name"] == "intent-es"
+        labels = [p["label"] for p in c.post("/api/classify", json={"texts": [SPAM, REJECTION]}).json()["predictions"]]
+        assert labels == ["spam_sales", "gatekeeping_rejection"]
+
+
+@pytest.mark.slow
+def test_two_worker_processes_give_the_same_file(mini_model_path: Path, client: TestClient) -> None:
+    data = csv_bytes([{"text": t} for t in [SPAM, NETWORKING, REJECTION] * 50])
+    one = client.post("/api/classify-file", files={"file": ("a.csv", data)})
+    with make_client(mini_model_path, jobs=2) as c:
+        two = c.post("/api/classify-file", files={"file": ("a.csv", data)})
+    assert two.status_code == 200 and two.content == one.content

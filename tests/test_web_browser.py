@@ -1,0 +1,209 @@
+"""End to end in a real browser: `intent serve` in a subprocess, driven by Playwright in the system's Chromium.
+
+Chromium comes from the system packages (Debian: chromium); `.ci/install-browser` installs it
+and CI sets INTENT_REQUIRE_BROWSER=1 so a missing browser fails there instead of skipping.
+Screenshots go to reports/web/ (desktop and phone widths).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from intent.config import LABELS, REPORTS_DIR, SAMPLE_EXPORT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("INTENT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = REPORTS_DIR / "web"
+# Headless, and quiet: no calls home, which this machine's closed network would refuse.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET = "Texto confidencial 90817 de la bandeja"
+
+if CHROMIUM is None:
+    if os.environ.get("INTENT_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("INTENT_REQUIRE_BROWSER=1 but no Chromium found. Fix: run .ci/install-browser")
+    pytest.skip(
+        "no Chromium on this machine; install it with .ci/install-browser (apt: chromium)", allow_module_level=True
+    )
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`intent serve` on a free port, with the shipped model; yields its URL and its log file."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "intent.cli", "serve", "--port", str(port)], stdout=fh, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"intent serve did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="es-ES")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def export_zip(folder: Path) -> Path:
+    path = folder / "Basic_LinkedInDataExport_11-27-2026.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in SAMPLE_EXPORT.iterdir():
+            zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
+    return path
+
+
+def sample_rows() -> int:
+    total = 0
+    for f in SAMPLE_EXPORT.iterdir():
+        with f.open(encoding="utf-8-sig", newline="") as fh:
+            total += sum(1 for _ in csv.DictReader(fh))
+    return total
+
+
+def test_upload_export_filter_explain_and_download(server: tuple[str, Path], page: Page, tmp_path: Path) -> None:
+    url, _ = server
+    page.goto(url)
+    expect(page.locator("h1")).to_have_text("intent")
+    page.set_input_files("#file-input", str(export_zip(tmp_path)))
+
+    rows = page.locator("#messages tbody tr")
+    expect(rows).to_have_count(sample_rows(), timeout=60_000)
+    expect(page.locator("#results-title")).to_contain_text(f"{sample_rows()} mensajes")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "page-desktop.png"), full_page=True)
+
+    # the chart's counts are the table's
+    counts = {
+        label: int(page.locator(f'#chart-intents [data-label="{label}"] .bar-count').inner_text()) for label in LABELS
+    }
+    assert sum(counts.values()) > 0
+    expect(page.locator("#month-figure")).to_be_visible()
+
+    # filter by one intent: only its rows remain, as many as the chart said
+    page.select_option("#filter-intent", "spam_sales")
+    expect(rows).to_have_count(counts["spam_sales"])
+    assert set(rows.evaluate_all("trs => trs.map(tr => tr.dataset.intent)")) == {"spam_sales"}
+
+    # search within the filter, accents and case ignored
+    page.fill("#search", "DESCUENTO")
+    expect(rows).to_have_count(1)
+    page.fill("#search", "")
+    page.select_option("#filter-intent", "")
+    expect(rows).to_have_count(sample_rows())
+
+    # click a message: its explanation lists the words that decided it
+    rows.first.click()
+    dialog = page.locator("#detail")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#detail-for li").first).to_be_visible(timeout=30_000)
+    words = page.locator("#detail-for li").all_inner_texts()
+    assert len(words) >= 3 and not any("xx" in w for w in words)  # placeholders read as [enlace], [número]…
+    expect(page.locator("#detail-found")).to_contain_text("enlaces")  # the first message carries a link
+    page.screenshot(path=str(SCREENSHOTS / "page-explanation.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # download the labeled CSV, plain and for Excel
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    saved = tmp_path / "labeled.csv"
+    info.value.save_as(saved)
+    assert info.value.suggested_filename == "Basic_LinkedInDataExport_11-27-2026-intent.csv"
+    labeled = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(labeled) == sample_rows()
+    assert {r["intent"] for r in labeled} - {""} <= set(LABELS)
+    assert sum(r["intent"] == "spam_sales" for r in labeled) == counts["spam_sales"]
+    with page.expect_download() as info:
+        page.click("#download-excel")
+    excel = tmp_path / "excel.csv"
+    info.value.save_as(excel)
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbf") and b";intent;" in excel.read_bytes().splitlines()[0]
+
+
+def test_phone_width_shows_rows_as_cards(server: tuple[str, Path], browser: Browser) -> None:
+    url, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url)
+    page.click("#sample-button")
+    expect(page.locator("#messages tbody tr")).to_have_count(sample_rows(), timeout=60_000)
+    assert page.locator("#messages thead").is_hidden()  # the table turns into cards
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    page.screenshot(path=str(SCREENSHOTS / "page-phone.png"), full_page=True)
+    context.close()
+
+
+def test_choose_the_text_column_then_see_errors_in_spanish(
+    server: tuple[str, Path], page: Page, tmp_path: Path
+) -> None:
+    url, log = server
+    ambiguous = tmp_path / "mis mensajes.csv"
+    ambiguous.write_text(f"asunto,cuerpo,texto\nPropuesta,{SECRET},x\nHola,No me interesa gracias,y\n", "utf-8")
+    page.goto(url)
+    page.set_input_files("#file-input", str(ambiguous))
+    expect(page.locator("#column-form")).to_be_visible(timeout=30_000)
+    page.select_option("#column-select", "cuerpo")
+    page.click("#column-form button[type=submit]")
+    expect(page.locator("#messages tbody tr")).to_have_count(2, timeout=60_000)
+
+    broken = tmp_path / "hoja.csv"
+    broken.write_bytes(b"a,b\x00\x00\n")
+    page.set_input_files("#file-input", str(broken))
+    expect(page.locator("#error")).to_be_visible(timeout=30_000)
+    expect(page.locator("#error")).to_contain_text("No se pudo leer el archivo")
+    assert SECRET not in log.read_text() and "90817" not in log.read_text()
