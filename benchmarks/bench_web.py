@@ -71,6 +71,38 @@ class PeakSampler(threading.Thread):
             time.sleep(0.2)
 
 
+def browser_upload(url: str, data: Path, rows: int) -> None:
+    """The same file through the page in headless Chromium: time until the table shows, and a filter."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("  (no Chromium: the browser step is skipped; see .ci/install-browser)")
+        return
+    from playwright.sync_api import expect, sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        t0 = time.perf_counter()
+        page.set_input_files("#file-input", str(data))
+        expect(page.locator("#results-title")).to_contain_text(f"{rows:,}".replace(",", "."), timeout=1_800_000)
+        shown = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        page.select_option("#filter-intent", "gatekeeping_rejection")
+        expect(page.locator("#shown-count")).to_contain_text(" de ")
+        filtered = time.perf_counter() - t1
+        heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+        page.screenshot(path=str(data.with_suffix(".png")))
+        browser.close()
+    print(
+        f"  in Chromium: table shown {shown:.1f}s after choosing the file; filter by intent {filtered * 1000:.0f} ms; "
+        f"JS heap {heap / 2**20:,.0f} MiB; screenshot {data.with_suffix('.png')}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=float, default=99.0, help="size of the upload in MB (default limit: 100)")
@@ -133,6 +165,8 @@ def main() -> None:
                 f"{sampler.peak / 2**20:,.0f} MiB (idle {idle / 2**20:,.0f} MiB) = {sampler.peak / cli_peak:.2f}x "
                 f"the terminal's; download identical to the terminal's output: {same}"
             )
+
+            browser_upload(url, data, rows)
 
             over = workdir / "over.csv"
             with over.open("wb") as fh:

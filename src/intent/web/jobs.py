@@ -60,7 +60,7 @@ class Job:
     cancel_requested: bool = False
     _picker: ColumnPicker = field(default_factory=ColumnPicker, repr=False)
     _table: io.BytesIO | None = field(default_factory=io.BytesIO, repr=False)
-    _rows: bytes = field(default=b"", repr=False)
+    _rows: memoryview = field(default_factory=lambda: memoryview(b""), repr=False)
 
     # -- BatchObserver --
     def progress(self, done_bytes: int, total_bytes: int) -> None:
@@ -83,8 +83,10 @@ class Job:
     def seal(self, keep: bool) -> None:
         """The run ended: keep the table's rows (once, as bytes) or drop them."""
         if self._table is not None:
-            self._rows = self._table.getvalue() if keep else b""
-            self._table.close()
+            if keep:
+                self._rows = self._table.getbuffer()  # a view, not a copy: the buffer is final
+            else:
+                self._table.close()
             self._table = None
 
     # -- views --
@@ -114,9 +116,8 @@ class Job:
             "uncertain": self.uncertain,
         }
         yield json.dumps(head, ensure_ascii=False).encode("utf-8")[:-1] + b', "rows": ['
-        view = memoryview(self._rows)
-        for start in range(0, len(view), chunk):
-            yield bytes(view[start : start + chunk])
+        for start in range(0, len(self._rows), chunk):
+            yield bytes(self._rows[start : start + chunk])
         yield b"]}"
 
 

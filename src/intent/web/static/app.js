@@ -221,7 +221,7 @@ function renderMonthChart(months) {
   show("month-figure", keys.length > 0);
   if (!keys.length) return;
   const max = Math.max(...keys.map((k) => Object.values(months[k]).reduce((a, b) => a + b, 0)));
-  const columns = keys.map((key) => {
+  const columns = keys.map((key, index) => {
     const counts = months[key];
     const [year, month] = key.split("-");
     const parts = state.data.labels.map((label) => {
@@ -230,7 +230,9 @@ function renderMonthChart(months) {
       part.style.background = `var(--${label})`;
       return part;
     });
-    const label = el("span", { class: "month-label", text: `${MONTHS[Number(month) - 1]} ${year.slice(2)}` });
+    const name = MONTHS[Number(month) - 1];
+    const shown = index === 0 || month === "01" ? `${name} ${year.slice(2)}` : name; // the year where it changes
+    const label = el("span", { class: "month-label", text: shown });
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return el("div", { class: "month", title: `${key}: ${total} mensajes` }, [...parts, label]);
   });
