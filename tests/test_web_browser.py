@@ -193,13 +193,27 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
 ) -> None:
     url, log = server
     ambiguous = tmp_path / "mis mensajes.csv"
-    ambiguous.write_text(f"asunto,cuerpo,texto\nPropuesta,{SECRET},x\nHola,No me interesa gracias,y\n", "utf-8")
+    ambiguous.write_text(
+        f"asunto,cuerpo,texto\nPropuesta,{SECRET},x\nHola,No me interesa gracias,y\n"
+        "Hi,Hi John! I would love to connect and share ideas about the conference next week.,z\n",
+        "utf-8",
+    )
     page.goto(url)
     page.set_input_files("#file-input", str(ambiguous))
     expect(page.locator("#column-form")).to_be_visible(timeout=30_000)
     page.select_option("#column-select", "cuerpo")
     page.click("#column-form button[type=submit]")
-    expect(page.locator("#messages tbody tr")).to_have_count(2, timeout=60_000)
+    rows = page.locator("#messages tbody tr")
+    expect(rows).to_have_count(3, timeout=60_000)
+
+    # a message not in Spanish is labeled, marked doubtful and named as another language
+    english = rows.filter(has_text="Hi John")
+    expect(english).to_have_class("uncertain")
+    expect(english.locator(".flag").first).to_have_text("⚠ dudoso")
+    expect(english).to_contain_text("otro idioma (en)")
+    page.select_option("#filter-intent", "uncertain")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Hi John")
 
     broken = tmp_path / "hoja.csv"
     broken.write_bytes(b"a,b\x00\x00\n")
