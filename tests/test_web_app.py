@@ -120,6 +120,8 @@ def test_classify_returns_one_prediction_per_text(client: TestClient) -> None:
         assert p["confidence"] == max(p["probabilities"].values())
         assert p["status"] == "ok"
     assert predictions[3]["label"] is None and predictions[3]["status"] == "empty"
+    only_empty = client.post("/api/classify", json={"texts": [""]}).json()["predictions"]
+    assert only_empty[0]["status"] == "empty"
 
 
 def test_classify_threshold_and_language_switch(client: TestClient) -> None:
@@ -258,7 +260,9 @@ def test_uploads_leave_no_temporary_files(client: TestClient, tmp_path: Path, mo
     assert client.post("/api/classify-file", files={"file": ("a.csv", b"")}).status_code == 422
     job = client.post("/api/jobs", files={"file": ("a.csv", data)}).json()
     assert wait_done(client, job["id"])["state"] == "done"
-    assert not [p for p in scratch.rglob("*") if "intent-upload" in str(p)]
+    sample = client.post("/api/jobs/sample").json()
+    assert wait_done(client, sample["id"])["state"] == "done"
+    assert not list(scratch.iterdir())  # uploads, labeled files: all removed
 
 
 # ---- background jobs (the page) ----

@@ -240,9 +240,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @app.post("/api/jobs/sample", status_code=202, response_model=JobStatus, tags=["page"])
     def start_sample_job() -> dict[str, Any]:
         """Classify the small sample LinkedIn export shipped with intent (to see the page work)."""
-        workdir = TemporaryDirectory(prefix="intent-upload-")  # the job removes it; the sample stays
-        options = BatchOptions()
-        return jobs.submit(workdir, SAMPLE_EXPORT, "ejemplo de exportación de LinkedIn", options).status()
+        return jobs.submit(None, SAMPLE_EXPORT, "ejemplo de LinkedIn", BatchOptions(jobs=settings.jobs)).status()
 
     def _job(job_id: str) -> Job:
         job = jobs.get(job_id)

@@ -130,8 +130,10 @@ class JobStore:
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent-job")
 
-    def submit(self, workdir: TemporaryDirectory[str], input_path: Path, filename: str, options: BatchOptions) -> Job:
-        """Queue INPUT_PATH (inside WORKDIR, which the job removes when it ends) for classification."""
+    def submit(
+        self, workdir: TemporaryDirectory[str] | None, input_path: Path, filename: str, options: BatchOptions
+    ) -> Job:
+        """Queue INPUT_PATH for classification; WORKDIR (the upload's folder) is removed when the job ends."""
         job = Job(id=secrets.token_urlsafe(12), filename=filename)
         with self._lock:
             self._forget_old()
@@ -162,14 +164,15 @@ class JobStore:
             self._jobs.clear()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job: Job, workdir: TemporaryDirectory[str], input_path: Path, options: BatchOptions) -> None:
+    def _run(self, job: Job, workdir: TemporaryDirectory[str] | None, input_path: Path, options: BatchOptions) -> None:
         started = time.perf_counter()
         error: str | None = None
+        scratch = TemporaryDirectory(prefix="intent-job-")  # the labeled file, read back into memory
         try:
             if job.cancel_requested:
                 raise JobCancelled
             job.state = "running"
-            output = Path(workdir.name) / "labeled.csv"
+            output = Path(scratch.name) / "labeled.csv"
             job.summary = classify_file(str(input_path), output, self.model_path, options, observer=job)
             job.labeled_csv = output.read_bytes()
             final = "done"
@@ -183,7 +186,9 @@ class JobStore:
             tb = "".join(traceback.format_tb(exc.__traceback__))  # where, not the message (it may quote data)
             log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, tb)
         finally:
-            workdir.cleanup()
+            scratch.cleanup()
+            if workdir is not None:
+                workdir.cleanup()
         job.seal(keep=final == "done")
         job.error = error
         job.state = final  # last: whoever sees a finished job also sees its upload gone
