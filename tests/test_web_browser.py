@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SECRET = "Texto confidencial 90817 de la bandeja"
+MAX_UPLOAD_MB = 2
 
 if CHROMIUM is None:
     if os.environ.get("INTENT_REQUIRE_BROWSER") == "1":
@@ -63,7 +64,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     log = tmp_path_factory.mktemp("server") / "serve.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "intent.cli", "serve", "--port", str(port)], stdout=fh, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "intent.cli", "serve", "--port", str(port), "--max-upload-mb", str(MAX_UPLOAD_MB)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -220,4 +223,9 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     page.set_input_files("#file-input", str(broken))
     expect(page.locator("#error")).to_be_visible(timeout=30_000)
     expect(page.locator("#error")).to_contain_text("No se pudo leer el archivo")
+
+    too_big = tmp_path / "grande.csv"
+    too_big.write_bytes(b"texto\n" + b"hola que tal\n" * 200_000)  # 2.6 MB, over the server's 2 MB
+    page.set_input_files("#file-input", str(too_big))
+    expect(page.locator("#error")).to_contain_text("acepta hasta 2 MB")
     assert SECRET not in log.read_text() and "90817" not in log.read_text()

@@ -41,7 +41,7 @@ const FOUND = {
 const MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
 
 const $ = (id) => document.getElementById(id);
-const state = { job: null, data: null, filtered: [], shown: 0, file: null };
+const state = { job: null, data: null, filtered: [], shown: 0, file: null, maxUpload: null };
 
 // ---------- helpers ----------
 
@@ -91,8 +91,20 @@ function badge(intent) {
 
 // ---------- upload and progress ----------
 
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toLocaleString("es-ES", { maximumFractionDigits: 1 })} MB`;
+}
+
 function upload(file, textColumn) {
   state.file = file;
+  if (state.maxUpload && file.size > state.maxUpload) {
+    // Said before sending: the server would refuse it anyway (413), after a long upload.
+    showError(
+      `El archivo pesa ${megabytes(file.size)} y esta página acepta hasta ${megabytes(state.maxUpload)}. ` +
+        "Clasifícalo en una terminal con «intent classify», o arranca el servidor con un --max-upload-mb mayor.",
+    );
+    return;
+  }
   const form = new FormData();
   form.append("file", file, file.name);
   if (textColumn) form.append("text_column", textColumn);
@@ -378,6 +390,7 @@ function wire() {
   fetch("/api/health")
     .then((r) => r.json())
     .then((health) => {
+      state.maxUpload = health.limits.max_upload_bytes;
       $("model-info").textContent = `Modelo ${health.model.name} (${health.model.version}), entrenado ${
         (health.model.trained_at || "").slice(0, 10)
       }`;
