@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from intent.config import SAMPLE_EXPORT
 from intent.model import IntentModel, build_pipeline
 from intent.model_io import save_model
 
@@ -49,4 +51,15 @@ def mini_model(mini_data: tuple[list[str], list[str]]) -> IntentModel:
 def mini_model_path(mini_model: IntentModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("model") / "mini.joblib"
     save_model(mini_model, path)
+    return path
+
+
+@pytest.fixture
+def sample_export_zip(tmp_path: Path) -> Path:
+    """The shipped sample export packed as LinkedIn ships it: a .zip with a folder and other files."""
+    path = tmp_path / "Basic_LinkedInDataExport_11-27-2026.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in SAMPLE_EXPORT.iterdir():
+            zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
+        zf.writestr("Basic_LinkedInDataExport_11-27-2026/Profile.csv", "First Name,Last Name\nLucía,Ferrer\n")
     return path

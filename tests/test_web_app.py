@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from intent.batch import BatchOptions, classify_file
-from intent.config import LABELS, SAMPLE_EXPORT
+from intent.config import LABELS
 from intent.web.app import LOOPBACK_HOSTS, STATIC_DIR, ServeSettings, create_app
 
 SPAM = "Hola! Tengo un curso con 50% de descuento solo hoy, compra aquí: bit.ly/oferta"
@@ -43,15 +43,6 @@ def csv_bytes(rows: list[dict[str, str]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
-
-
-def export_zip(tmp_path: Path) -> Path:
-    path = tmp_path / "Basic_LinkedInDataExport_11-27-2026.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for f in SAMPLE_EXPORT.iterdir():
-            zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
-        zf.writestr("Basic_LinkedInDataExport_11-27-2026/Profile.csv", "First Name,Last Name\nLucía,Ferrer\n")
-    return path
 
 
 def wait_done(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -201,8 +192,8 @@ def test_classify_file_asks_for_the_text_column_when_it_cannot_tell(client: Test
     assert next(csv.DictReader(io.StringIO(chosen.text)))["intent"] == "spam_sales"
 
 
-def test_classify_file_reads_a_linkedin_export_zip(client: TestClient, tmp_path: Path) -> None:
-    archive = export_zip(tmp_path)
+def test_classify_file_reads_a_linkedin_export_zip(client: TestClient, sample_export_zip: Path) -> None:
+    archive = sample_export_zip
     response = client.post("/api/classify-file", files={"file": (archive.name, archive.read_bytes())})
     assert response.status_code == 200
     out = list(csv.DictReader(io.StringIO(response.text)))
@@ -268,8 +259,10 @@ def test_uploads_leave_no_temporary_files(client: TestClient, tmp_path: Path, mo
 # ---- background jobs (the page) ----
 
 
-def test_job_progress_rows_and_downloads(client: TestClient, mini_model_path: Path, tmp_path: Path) -> None:
-    archive = export_zip(tmp_path)
+def test_job_progress_rows_and_downloads(
+    client: TestClient, mini_model_path: Path, tmp_path: Path, sample_export_zip: Path
+) -> None:
+    archive = sample_export_zip
     started = client.post("/api/jobs", files={"file": (archive.name, archive.read_bytes())})
     assert started.status_code == 202
     status = wait_done(client, started.json()["id"])

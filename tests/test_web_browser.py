@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,14 +100,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def export_zip(folder: Path) -> Path:
-    path = folder / "Basic_LinkedInDataExport_11-27-2026.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for f in SAMPLE_EXPORT.iterdir():
-            zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
-    return path
-
-
 def sample_rows() -> int:
     total = 0
     for f in SAMPLE_EXPORT.iterdir():
@@ -117,11 +108,13 @@ def sample_rows() -> int:
     return total
 
 
-def test_upload_export_filter_explain_and_download(server: tuple[str, Path], page: Page, tmp_path: Path) -> None:
+def test_upload_export_filter_explain_and_download(
+    server: tuple[str, Path], page: Page, tmp_path: Path, sample_export_zip: Path
+) -> None:
     url, _ = server
     page.goto(url)
     expect(page.locator("h1")).to_have_text("intent")
-    page.set_input_files("#file-input", str(export_zip(tmp_path)))
+    page.set_input_files("#file-input", str(sample_export_zip))
 
     rows = page.locator("#messages tbody tr")
     expect(rows).to_have_count(sample_rows(), timeout=60_000)
