@@ -43,7 +43,7 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
 
     from intent.model_io import load_model_file
-    from intent.nlp import get_nlp
+    from intent.text.nlp import get_nlp
 
     meta = json.loads(MODEL.with_suffix(".json").read_text(encoding="utf-8"))
     texts, _ = read(TEST)

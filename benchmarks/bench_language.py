@@ -3,7 +3,7 @@ wrongly flagged, and what identification costs, measured in one run.
 
 - data/other_languages.csv: English, Portuguese and Catalan messages written only for this check;
 - data/test.csv: Spanish test messages (Spanglish ones reported apart).
-Neither was used to set the identification thresholds (see intent.language).
+Neither was used to set the identification thresholds (see intent.text.language).
 """
 
 from __future__ import annotations

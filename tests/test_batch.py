@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from intent import batch
-from intent.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
 from intent.config import SAMPLE_EXPORT
 from intent.errors import DataError
+from intent.io import batch
+from intent.io.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
 
 MESSAGES_HEADER = (
     "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intent.config import DATA_DIR, LABELS
-from intent.corpus_check import COLUMNS, check_corpus, jaccard_matrix, main
+from intent.learn.corpus_check import COLUMNS, check_corpus, jaccard_matrix, main
 
 BASE = {"region": "spain", "register": "neutral", "form": "inbox", "edge_rule": "", "source": "x"}
 SUBTYPE = {"spam_sales": "cold_pitch", "genuine_networking": "peer_connect", "gatekeeping_rejection": "lecture"}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from intent.csv_io import (
+from intent.errors import DataError
+from intent.io.csv_io import (
     BadLineError,
     CsvReader,
     atomic_output,
@@ -15,7 +16,6 @@ from intent.csv_io import (
     sniff_csv,
     to_excel_csv,
 )
-from intent.errors import DataError
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

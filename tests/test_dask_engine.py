@@ -11,8 +11,8 @@ import distributed
 import pandas as pd
 import pytest
 
-from intent.batch import BatchOptions, classify_file
 from intent.errors import DataError
+from intent.io.batch import BatchOptions, classify_file
 
 TEXTS = [
     "no gracias",
@@ -40,7 +40,7 @@ def frame(n: int = 40) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_same_results_order_and_partitions_as_local(client, mini_model_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from intent.dask_engine import classify_dataframe
+    from intent.io.dask_engine import classify_dataframe
 
     pdf = frame()
     ddf = dd.from_pandas(pdf, npartitions=4)
@@ -108,7 +108,7 @@ def test_local_engine_reads_parquet(mini_model_path: Path, tmp_path: Path) -> No
 
 
 def test_dask_engine_refuses_stdin_and_mixed_kinds(mini_model_path: Path, tmp_path: Path) -> None:
-    from intent.dask_engine import run_dask
+    from intent.io.dask_engine import run_dask
 
     a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
     frame(3).to_csv(a, index=False)

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from intent.config import LABELS
-from intent.csv_io import sniff_csv
-from intent.data import canonical_label, load_labeled, texts_and_labels
 from intent.errors import DataError
+from intent.io.csv_io import sniff_csv
+from intent.learn.data import canonical_label, load_labeled, texts_and_labels
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus.csv"
 
@@ -69,7 +69,7 @@ def test_canonical_label() -> None:
 def test_hf_source_reads_a_saved_dataset_folder_with_its_split(tmp_path: Path) -> None:
     from datasets import DatasetDict
 
-    from intent.data import HFSource, load_source
+    from intent.learn.data import HFSource, load_source
 
     ds = load_labeled(FIXTURE)
     DatasetDict({"train": ds, "validation": ds.select(range(6))}).save_to_disk(str(tmp_path / "hub_like"))

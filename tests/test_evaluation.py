@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intent.evaluation import (
+from intent.model import IntentModel
+from intent.report.evaluation import (
     brier_score,
     calibration,
     confident_errors,
@@ -11,7 +12,6 @@ from intent.evaluation import (
     slice_metrics,
     strip_all_accents,
 )
-from intent.model import IntentModel
 
 S, N, G = "spam_sales", "genuine_networking", "gatekeeping_rejection"
 

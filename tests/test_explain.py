@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from intent.config import LABELS
-from intent.explain import explain, format_explanation
 from intent.model import IntentModel
+from intent.report.explain import explain, format_explanation
 
 
 def test_explanation_names_words_and_placeholders(mini_model: IntentModel) -> None:
@@ -23,7 +23,7 @@ def test_contributions_sum_to_the_score_difference(mini_model: IntentModel) -> N
     """For a linear model the pushes add up: checks the explanation is the model's own arithmetic."""
     import numpy as np
 
-    from intent.explain import linear_weights
+    from intent.report.explain import linear_weights
 
     text = "no me interesa, gracias"
     exp = explain(mini_model, text, top=10_000, all_labels=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from intent.language import identify, is_supported
 from intent.model import IntentModel
+from intent.text.language import identify, is_supported
 
 FIXTURE = Path(__file__).parent / "fixtures" / "other_languages.csv"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from intent.errors import DataError
-from intent.linkedin import detect_layout, resolve_sources
+from intent.io.linkedin import detect_layout, resolve_sources
 
 MESSAGES = [
     "CONVERSATION ID",
@@ -79,7 +79,7 @@ def test_export_without_known_files(tmp_path: Path) -> None:
 
 
 def test_folder_of_partitions_glob_and_many_inputs(tmp_path: Path) -> None:
-    from intent.linkedin import resolve_inputs
+    from intent.io.linkedin import resolve_inputs
 
     (tmp_path / "parts").mkdir()
     for i in range(3):

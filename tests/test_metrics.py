@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intent.metrics import choose_threshold, evaluate
+from intent.report.metrics import choose_threshold, evaluate
 
 S, N, G = "spam_sales", "genuine_networking", "gatekeeping_rejection"
 

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intent.config import MAX_CHARS
-from intent.normalize import fold_accents, mask, normalize, repair, squash_repeats, truncate
+from intent.text.normalize import fold_accents, mask, normalize, repair, squash_repeats, truncate
 
 
 def test_repair_fixes_mojibake_entities_and_tags() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from intent.preprocess import LEMMAS, TEXT, SpacyPreprocessor, check_texts
+from intent.text.preprocess import LEMMAS, STRUCTURE, TEXT, SpacyPreprocessor, check_texts
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_placeholders_survive_as_tokens(pre: SpacyPreprocessor) -> None:
 
 def test_transform_shape_and_text_column(pre: SpacyPreprocessor) -> None:
     out = pre.transform(["Hola", "¿Y TÚ QUIÉN ERES?"])
-    assert out.shape == (2, 2)
+    assert out.shape == (2, 3)
     assert out[1, TEXT] == "¿y tu quien eres?"
     assert "?" in str(out[1, LEMMAS]).split()
 
@@ -65,12 +65,19 @@ def test_check_texts_names_the_bad_position() -> None:
 
 
 def test_direct_lookup_gives_the_same_lemmas_as_spacys_lemmatizer(pre: SpacyPreprocessor) -> None:
-    from intent.nlp import get_nlp
-    from intent.normalize import fold_accents, normalize
+    """Content words get spaCy's own lemmas; function words keep their form (the table maps para -> parir)."""
+    from intent.text.nlp import get_nlp
+    from intent.text.normalize import fold_accents, normalize
+    from intent.text.preprocess import _FUNCTION_WORDS
 
-    text = "Ofrecemos servicios, querrías conectar? Estuvimos hablando de las reuniones que tuvieron"
+    text = "Ofrecemos servicios, querrías conectar? Estuvimos hablando de las reuniones que tuvieron para ti"
     doc = get_nlp("blank:es")(normalize(text))  # the full pipeline: spaCy's Lemmatizer component
-    expected = [fold_accents(t.lemma_) for t in doc if not t.is_punct or t.text in "?!"]
+    expected = [
+        fold_accents(t.text if fold_accents(t.text) in _FUNCTION_WORDS else t.lemma_)
+        for t in doc
+        if not t.is_punct or t.text in "?!"
+    ]
+    assert "parir" not in expected and "estar" in expected and "reunion" in expected
     assert SpacyPreprocessor(drop_stopwords=False).transform([text])[0, LEMMAS].split() == expected
 
 
@@ -92,3 +99,32 @@ def test_missing_spacy_package_is_a_clear_error() -> None:
 
     with pytest.raises(ModelLoadError, match=r"es_core_news_zz.*not installed.*blank:es"):
         SpacyPreprocessor(spacy_model="es_core_news_zz").fit([])
+
+
+def structure(text: str) -> list[str]:
+    return str(SpacyPreprocessor(drop_stopwords=False).transform([text])[0, STRUCTURE]).split()
+
+
+def test_structure_marks_where_the_ask_sits() -> None:
+    out = structure("Me encantó tu artículo. Llevo años en logística.\nPor cierto, ¿agendamos una demo?")
+    assert "b_articulo" in out and "e_demo" in out
+    assert "b_demo" not in out and "e_articulo" not in out
+    assert "e_logistico" in out  # the closing zone is the last two sentences
+    out = structure("Me encantó tu artículo. Llevo años en logística. Trabajo en Lima.\n¿Una demo?")
+    assert "e_logistico" not in out and "e_demo" in out
+
+
+def test_structure_of_one_sentence_is_its_own_zone() -> None:
+    out = structure("no me interesa la demo")
+    assert "s_demo" in out and not any(t.startswith(("b_", "e_")) for t in out)
+
+
+def test_negation_scope_ends_at_punctuation_and_contrast() -> None:
+    out = structure("No necesitamos otro CRM, pero gracias por escribir.")
+    assert "n_crm" in out and "n_necesitar" in out
+    assert "n_gracia" not in out and "n_escribir" not in out
+    assert "n_crm" not in structure("Necesitas un CRM que no falle.")  # the negation comes after
+
+
+def test_function_words_keep_their_form() -> None:
+    assert lemmas(SpacyPreprocessor(drop_stopwords=False), "para ti sobre todo") == ["para", "ti", "sobre", "todo"]

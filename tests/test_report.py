@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from intent.evaluation import evaluate_model
 from intent.model import IntentModel
-from intent.report import write_report
+from intent.report.evaluation import evaluate_model
+from intent.report.files import write_report
 
 
 def test_write_report_files(mini_model: IntentModel, mini_data: tuple[list[str], list[str]], tmp_path: Path) -> None:

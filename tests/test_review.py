@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from intent.config import LABELS
-from intent.review import label_issues, review_file, select_for_review, uncertainty
+from intent.learn.review import label_issues, review_file, select_for_review, uncertainty
 
 S, N, G = LABELS
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from intent.errors import DataError
+from intent.learn.training import TrainSettings, format_report, run
 from intent.model_io import load_model_file
-from intent.training import TrainSettings, format_report, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus.csv"
 
@@ -80,9 +80,9 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
     shipped model is untouched."""
     import csv
 
-    from intent.batch import BatchOptions, classify_file
     from intent.cli import main
     from intent.config import DEFAULT_MODEL_OUTPUT
+    from intent.io.batch import BatchOptions, classify_file
     from intent.model_io import sha256_of
 
     shipped_before = sha256_of(DEFAULT_MODEL_OUTPUT)
@@ -145,8 +145,8 @@ def test_custom_data_never_targets_the_shipped_model(monkeypatch: pytest.MonkeyP
     from intent.config import CUSTOM_MODEL_OUTPUT
 
     seen = {}
-    monkeypatch.setattr("intent.training.run", lambda settings: seen.setdefault("s", settings) and {})
-    monkeypatch.setattr("intent.training.format_report", lambda meta: "")
+    monkeypatch.setattr("intent.learn.training.run", lambda settings: seen.setdefault("s", settings) and {})
+    monkeypatch.setattr("intent.learn.training.format_report", lambda meta: "")
     cli.main(["train", "--data", str(FIXTURE), "--quiet"])
     assert seen["s"].output == CUSTOM_MODEL_OUTPUT
     assert [str(s) for s in seen["s"].train_sources][-1] == str(FIXTURE) and len(seen["s"].train_sources) == 2

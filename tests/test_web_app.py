@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from intent.batch import BatchOptions, classify_file
 from intent.config import LABELS
+from intent.io.batch import BatchOptions, classify_file
 from intent.web.app import LOOPBACK_HOSTS, STATIC_DIR, ServeSettings, create_app
 
 SPAM = "Hola! Tengo un curso con 50% de descuento solo hoy, compra aquí: bit.ly/oferta"

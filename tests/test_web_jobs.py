@@ -11,8 +11,8 @@ from tempfile import TemporaryDirectory
 
 import pytest
 
-from intent.batch import BatchOptions
 from intent.config import LABELS
+from intent.io.batch import BatchOptions
 from intent.web.jobs import Job, JobStore
 
 

@@ -10,11 +10,11 @@ from typing import overload
 import numpy as np
 
 from intent.config import default_model_path
-from intent.explain import Explanation
-from intent.explain import explain as explain_message
-from intent.language import SUPPORTED
 from intent.model import IntentModel, Prediction
 from intent.model_io import load_model_file
+from intent.report.explain import Explanation
+from intent.report.explain import explain as explain_message
+from intent.text.language import SUPPORTED
 
 ModelRef = IntentModel | str | Path | None
 

@@ -127,8 +127,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from intent.data import HFSource, Source
-    from intent.training import TrainSettings, format_report, run
+    from intent.learn.data import HFSource, Source
+    from intent.learn.training import TrainSettings, format_report, run
 
     test = None if args.test is not None and str(args.test).lower() == "none" else args.test
     custom: list[Source] = [*(args.data or []), *(HFSource(n, args.split) for n in args.hf_dataset or [])]
@@ -274,7 +274,7 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _classify_dask(args: argparse.Namespace, output: Path | None) -> int:
     from intent.config import default_model_path
-    from intent.dask_engine import run_dask
+    from intent.io.dask_engine import run_dask
 
     if output is None:
         raise DataError("--engine dask writes a folder of partitions. Fix: give -o FOLDER.")
@@ -312,7 +312,7 @@ def _add_language_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _languages(args: argparse.Namespace) -> tuple[str, ...] | None:
-    from intent.language import CANDIDATES
+    from intent.text.language import CANDIDATES
 
     if args.no_language_id:
         return None
@@ -327,8 +327,8 @@ def _languages(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from intent.batch import BatchOptions, classify_file
     from intent.config import default_model_path
+    from intent.io.batch import BatchOptions, classify_file
 
     output = None if args.output == "-" else Path(args.output)
     if args.engine == "dask":
@@ -396,9 +396,9 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intent.data import load_labeled
-    from intent.evaluation import evaluate_dataset
-    from intent.report import write_report
+    from intent.learn.data import load_labeled
+    from intent.report.evaluation import evaluate_dataset
+    from intent.report.files import write_report
 
     model = _model(args)
     ds = load_labeled(args.data, text_column=args.text_column, label_column=args.label_column)
@@ -434,7 +434,7 @@ def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from intent.api import explain
-    from intent.explain import format_explanation
+    from intent.report.explain import format_explanation
 
     try:
         exp = explain(args.text, model=args.model, top=args.top, all_labels=args.all_labels)
@@ -479,7 +479,7 @@ def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def cmd_review(args: argparse.Namespace) -> int:
     from intent.config import default_model_path
-    from intent.review import review_file
+    from intent.learn.review import review_file
 
     model_path = args.model if args.model is not None else default_model_path()
     written = review_file(args.input, args.output, model_path, args.n, args.text_column, args.force)

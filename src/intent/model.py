@@ -16,10 +16,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from intent.config import DEFAULT_SPACY_MODEL, LABELS, MAX_CHARS, RANDOM_SEED
-from intent.features import TextFeatures
-from intent.language import SUPPORTED as SUPPORTED_LANGUAGES
-from intent.language import identify, is_supported
-from intent.preprocess import SpacyPreprocessor, check_texts
+from intent.text.features import TextFeatures
+from intent.text.language import SUPPORTED as SUPPORTED_LANGUAGES
+from intent.text.language import identify, is_supported
+from intent.text.preprocess import SpacyPreprocessor, check_texts
 
 CLASSIFIERS = ("logreg", "svm")
 

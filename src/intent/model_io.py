@@ -23,7 +23,7 @@ import sklearn
 
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
-from intent.nlp import get_nlp
+from intent.text.nlp import get_nlp
 
 FORMAT = "intent-model"
 FORMAT_VERSION = 1

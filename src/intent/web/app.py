@@ -26,7 +26,6 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from intent import __version__
 from intent.api import explain, load_model
-from intent.batch import BatchOptions, check_inputs, classify_file
 from intent.config import (
     LABEL_NAMES_ES,
     LABELS,
@@ -36,10 +35,11 @@ from intent.config import (
     SERVE_UNPACKED_FACTOR,
     default_model_path,
 )
-from intent.csv_io import to_excel_csv
 from intent.errors import ColumnError, DataError
-from intent.language import SUPPORTED
+from intent.io.batch import BatchOptions, check_inputs, classify_file
+from intent.io.csv_io import to_excel_csv
 from intent.model_io import read_metadata
+from intent.text.language import SUPPORTED
 from intent.web.jobs import Job, JobStore
 from intent.web.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from intent.web.schemas import (

@@ -22,9 +22,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from intent.batch import BatchOptions, Result, Summary, classify_file
 from intent.config import LABELS, SERVE_JOB_TTL_SECONDS, SERVE_KEEP_JOBS
 from intent.errors import IntentError
+from intent.io.batch import BatchOptions, Result, Summary, classify_file
 from intent.web.rows import ColumnPicker, display_row
 
 log = logging.getLogger("intent.web")

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from intent.batch import Result
-from intent.normalize import repair
+from intent.io.batch import Result
+from intent.text.normalize import repair
 
 SENDER_COLUMNS: Final = ("from", "sender", "remitente", "de", "autor", "author", "nombre", "name")
 DATE_COLUMNS: Final = ("date", "sent at", "fecha", "sent_at", "timestamp", "created at", "fecha de envío")

@@ -3,7 +3,8 @@
 Reading: UTF-8 with or without BOM, else cp1252 (Excel in Spain) or Latin-1; comma,
 semicolon or tab; quoted multiline fields; streamed row by row with the line each row
 starts on, so a malformed row can be named. Writing: a temporary file beside the output,
-renamed over it only when complete.
+renamed over it only when complete; every field holding a line break (CR or LF) quoted, and
+cells a spreadsheet would run as a formula escaped.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Final
 
 from intent.errors import DataError
 
@@ -147,6 +148,45 @@ class CsvReader:
         self.skipped_lines.append(line)
 
 
+#: A cell starting with one of these is run as a formula by spreadsheets (OWASP: CSV injection).
+FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` with a leading ``'`` when a spreadsheet would read it as a formula (OWASP's advice).
+
+    Idempotent: an escaped cell starts with ``'`` and is left alone the second time.
+    """
+    return "'" + value if value[:1] in FORMULA_TRIGGERS and value else value
+
+
+class CsvWriter:
+    """Writes CSV rows that read back as the same rows, and are safe to open in a spreadsheet.
+
+    Python's csv module quotes a field only when it holds a character of the *line
+    terminator*: with ``\n`` rows, a lone ``\r`` inside a message goes out unquoted and
+    splits the row when read back. Here every field with CR or LF is quoted whatever the
+    terminator. Input cells are escaped with `spreadsheet_safe` unless ``escape_formulas`` is
+    False (the JSON Lines output carries raw text).
+    """
+
+    def __init__(self, fh: IO[str], delimiter: str = ",", lineterminator: str = "\n", escape_formulas: bool = True):
+        self._fh, self._terminator, self._escape = fh, lineterminator, escape_formulas
+        self._buffer = io.StringIO()
+        # "\r\n" as the writer's terminator makes it quote any field holding CR or LF.
+        self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[object], escape: bool | None = None) -> None:
+        """Write one row; ``escape`` overrides the writer's formula escaping for this row (text cells only)."""
+        if self._escape if escape is None else escape:
+            row = [spreadsheet_safe(v) if isinstance(v, str) else v for v in row]
+        self._writer.writerow(row)
+        line = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._fh.write(line[:-2] + self._terminator)
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | None, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Write to ``path`` through a temporary file renamed at the end; ``None`` means stdout.
@@ -176,5 +216,7 @@ def to_excel_csv(data: bytes) -> bytes:
     """A UTF-8 CSV (as `intent classify` writes it) as Excel in Spanish opens it: BOM, ``;``, CRLF."""
     rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     out = io.StringIO(newline="")
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    writer = CsvWriter(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(row)
     return out.getvalue().encode("utf-8-sig")

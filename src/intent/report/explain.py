@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from intent.config import LABELS, PLACEHOLDERS
-from intent.preprocess import TEXT
+from intent.text.preprocess import TEXT
 
 if TYPE_CHECKING:
     from intent.model import IntentModel

@@ -1,6 +1,6 @@
 """Evaluation: how good the model is, where it fails, and how well its probabilities hold.
 
-Everything here is pure computation on labels and probabilities; `intent.report` turns the
+Everything here is pure computation on labels and probabilities; `intent.report.files` turns the
 result into files.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from intent.config import LABELS
-from intent.metrics import evaluate
+from intent.report.metrics import evaluate
 
 if TYPE_CHECKING:
     from intent.model import IntentModel
@@ -145,8 +145,8 @@ def evaluate_model(
 
 
 def evaluate_dataset(model: IntentModel, ds: Any) -> dict[str, Any]:
-    """`evaluate_model` on a dataset from `intent.data` (its slice columns and ids are used when present)."""
-    from intent.data import texts_and_labels
+    """`evaluate_model` on a dataset from `intent.learn.data` (its slice columns and ids are used when present)."""
+    from intent.learn.data import texts_and_labels
 
     texts, labels = texts_and_labels(ds)
     columns = {c: ds[c] for c in SLICE_COLUMNS if c in ds.column_names}

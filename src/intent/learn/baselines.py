@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from intent.config import LABELS
-from intent.metrics import evaluate
+from intent.report.metrics import evaluate
 
 #: Messages timed per throughput measurement (the test set repeated as needed).
 THROUGHPUT_MESSAGES = 5000

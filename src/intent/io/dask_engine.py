@@ -5,7 +5,7 @@ and loads it once per worker process, so spaCy is built once per process too); e
 is classified with the same code as `intent classify`, so rows, order and partitions map one to
 one. Needs the extra: ``pip install 'intent[dask]'``.
 
-    from intent.dask_engine import classify_dataframe
+    from intent.io.dask_engine import classify_dataframe
     labeled = classify_dataframe(ddf, "text")          # a Dask DataFrame, intent columns added
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from intent.config import LABELS, default_model_path
 from intent.errors import DataError, ModelLoadError
-from intent.linkedin import Source, detect_layout, resolve_inputs
+from intent.io.linkedin import Source, detect_layout, resolve_inputs
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -110,7 +110,7 @@ def _classify_partition(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    from intent.batch import classify_texts
+    from intent.io.batch import classify_texts
 
     model = _worker_model(model_path, sha256).with_threshold(threshold)
     parts = [pdf[c].fillna("").astype(str).str.strip() for c in text_columns]

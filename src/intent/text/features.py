@@ -1,7 +1,9 @@
-"""Features: TF-IDF over lemma n-grams plus TF-IDF over character n-grams of the normalized text.
+"""Features: TF-IDF over lemma n-grams, over character n-grams of the normalized text, and
+(optionally) over structure tokens.
 
 Lemma n-grams carry what is asked ("agendar llamada", "no interesar"); character n-grams
-survive typos, missing accents, voseo endings and Spanglish that no lemma table knows.
+survive typos, missing accents, voseo endings and Spanglish that no lemma table knows;
+structure tokens say where the ask sits and what a negation covers (see `SpacyPreprocessor`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from intent.preprocess import LEMMAS, TEXT
+from intent.text.preprocess import LEMMAS, STRUCTURE, TEXT
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
-    """Both TF-IDF branches side by side, reading the two columns `SpacyPreprocessor` emits.
+    """The TF-IDF branches side by side, reading the columns `SpacyPreprocessor` emits.
 
     A ColumnTransformer would do the same; this small class does it with a fraction of the
     per-call overhead, which is most of the latency of classifying a single message.
@@ -28,6 +30,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     char_ngram_range: n-gram range over characters (within word boundaries).
     min_df: minimum document frequency of a feature.
     max_features: cap per branch on the vocabulary size (keeps the model file small).
+    structure: add the structure branch (position of each lemma, negation scope).
     """
 
     def __init__(
@@ -36,11 +39,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         char_ngram_range: tuple[int, int] = (2, 5),
         min_df: int = 1,
         max_features: int | None = 200_000,
+        structure: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
         self.max_features = max_features
+        self.structure = structure
 
     def fit(self, X: np.ndarray, y: Any = None) -> TextFeatures:
         self.words_ = TfidfVectorizer(
@@ -62,13 +67,31 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             max_features=self.max_features,
             dtype=np.float32,
         ).fit(X[:, TEXT])
+        self.structure_ = (
+            TfidfVectorizer(
+                analyzer="word",
+                token_pattern=r"[^ ]+",
+                lowercase=False,
+                min_df=2,
+                sublinear_tf=True,
+                max_features=self.max_features,
+                dtype=np.float32,
+            ).fit(X[:, STRUCTURE])
+            if self.structure
+            else None
+        )
         return self
 
     def transform(self, X: np.ndarray) -> sp.csr_matrix:
-        return sp.hstack([self.words_.transform(X[:, LEMMAS]), self.chars_.transform(X[:, TEXT])], format="csr")
+        blocks = [self.words_.transform(X[:, LEMMAS]), self.chars_.transform(X[:, TEXT])]
+        if self.structure_ is not None:
+            blocks.append(self.structure_.transform(X[:, STRUCTURE]))
+        return sp.hstack(blocks, format="csr")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names prefixed ``words__`` or ``chars__``, in column order."""
-        words = [f"words__{n}" for n in self.words_.get_feature_names_out()]
-        chars = [f"chars__{n}" for n in self.chars_.get_feature_names_out()]
-        return np.array(words + chars, dtype=object)
+        """Names prefixed ``words__``, ``chars__`` or ``struct__``, in column order."""
+        names = [f"words__{n}" for n in self.words_.get_feature_names_out()]
+        names += [f"chars__{n}" for n in self.chars_.get_feature_names_out()]
+        if self.structure_ is not None:
+            names += [f"struct__{n}" for n in self.structure_.get_feature_names_out()]
+        return np.array(names, dtype=object)

@@ -7,7 +7,6 @@ a few chunks in flight across worker processes.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import multiprocessing
@@ -21,9 +20,17 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from intent.config import LABELS
-from intent.csv_io import CsvReader, Row, atomic_output, detect_delimiter, detect_encoding
 from intent.errors import DataError
-from intent.linkedin import Layout, Source, detect_layout, resolve_inputs
+from intent.io.csv_io import (
+    CsvReader,
+    CsvWriter,
+    Row,
+    atomic_output,
+    detect_delimiter,
+    detect_encoding,
+    spreadsheet_safe,
+)
+from intent.io.linkedin import Layout, Source, detect_layout, resolve_inputs
 
 if TYPE_CHECKING:  # the model stack is imported where a model is loaded: in workers, or for --jobs 1
     from intent.model import IntentModel
@@ -271,7 +278,7 @@ class _Writer:
     def __init__(self, fh: IO[str], columns: list[str], names: dict[str, str], options: BatchOptions):
         self.fh, self.columns, self.names, self.fmt = fh, columns, names, options.fmt
         if self.fmt == "csv":
-            self.csv = csv.writer(
+            self.csv = CsvWriter(
                 fh, delimiter=";" if options.excel else ",", lineterminator="\r\n" if options.excel else "\n"
             )
             self.csv.writerow(columns + [names[c] for c in PREDICTION_COLUMNS])
@@ -291,10 +298,11 @@ class _Writer:
             return
         fmt = "{:.4f}".format
         self.csv.writerow(
-            [values.get(c, "") for c in self.columns]
+            [spreadsheet_safe(values.get(c, "")) for c in self.columns]
             + [label or "", "" if confidence is None else fmt(confidence), "true" if uncertain else "false"]
             + (["" for _ in LABELS] if probs is None else [fmt(p) for p in probs])
-            + [status, language]
+            + [status, language],
+            escape=False,  # the input cells are escaped above; ours never start with a trigger
         )
 
 

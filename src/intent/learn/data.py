@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from intent.config import LABEL_ALIASES, LABELS
-from intent.csv_io import sniff_csv
 from intent.errors import DataError
+from intent.io.csv_io import sniff_csv
 
 if TYPE_CHECKING:
     from datasets import Dataset

@@ -85,15 +85,14 @@ def review_file(
     Streams INPUT and keeps only a bounded pool of the least sure candidates, so any size works.
     Returns the number of rows written. The output reads straight back with `intent train --data`.
     """
-    import csv
     import heapq
     import itertools
 
     from intent.api import load_model
-    from intent.batch import BatchOptions, _check_output, _chunks, _open
-    from intent.csv_io import atomic_output
     from intent.errors import DataError
-    from intent.linkedin import resolve_sources
+    from intent.io.batch import BatchOptions, _check_output, _chunks, _open
+    from intent.io.csv_io import CsvWriter, atomic_output
+    from intent.io.linkedin import resolve_sources
 
     if n < 1:
         raise DataError(f"--n must be at least 1, got {n}")
@@ -123,7 +122,7 @@ def review_file(
     pool.sort(key=lambda item: (-item[0], -item[1]))
     picked = select_for_review([item[2] for item in pool], np.array([item[5] for item in pool]).reshape(-1, 3), n)
     with atomic_output(output) as fh:
-        writer = csv.writer(fh)
+        writer = CsvWriter(fh)
         writer.writerow(["text", "label", "confidence", *(f"proba_{label}" for label in LABELS), "source_file", "line"])
         for index in picked:
             _, _, text, name, line, probs = pool[index]

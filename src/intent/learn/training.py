@@ -18,7 +18,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from intent.baselines import sklearn_baselines, textcat_baseline, throughput
 from intent.config import (
     DEFAULT_MODEL_OUTPUT,
     DEFAULT_SPACY_MODEL,
@@ -29,16 +28,17 @@ from intent.config import (
     TEST_CSV,
     TRAIN_CSV,
 )
-from intent.data import HFSource, Source, load_labeled, load_source, texts_and_labels
 from intent.errors import DataError
-from intent.evaluation import evaluate_dataset
-from intent.metrics import choose_threshold
+from intent.learn.baselines import sklearn_baselines, textcat_baseline, throughput
+from intent.learn.data import HFSource, Source, load_labeled, load_source, texts_and_labels
+from intent.learn.review import label_issues
 from intent.model import IntentModel, build_classifier, build_pipeline
 from intent.model_io import save_model
-from intent.nlp import describe
-from intent.preprocess import SpacyPreprocessor
-from intent.report import plot_confusion_matrix, write_model_card, write_report
-from intent.review import label_issues
+from intent.report.evaluation import evaluate_dataset
+from intent.report.files import plot_confusion_matrix, write_model_card, write_report
+from intent.report.metrics import choose_threshold
+from intent.text.nlp import describe
+from intent.text.preprocess import SpacyPreprocessor
 
 
 @dataclass

@@ -22,7 +22,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Final
 
-from intent.normalize import mask, repair, squash_repeats
+from intent.text.normalize import mask, repair, squash_repeats
 
 #: Languages the detector chooses among (ISO 639-1). Spanish inboxes mostly receive these.
 CANDIDATES: Final = ("es", "en", "pt", "ca", "fr", "it", "de")

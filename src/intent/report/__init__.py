@@ -1,0 +1,1 @@
+"""Reporting: metrics, evaluation, explanations, and the report and model-card files."""

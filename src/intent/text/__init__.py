@@ -1,0 +1,1 @@
+"""Text stages: repair and normalize, spaCy tokens and lemmas, features, language identification."""
