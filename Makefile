@@ -14,7 +14,7 @@ help:
 	@echo "make test      run all tests (unit, data check, end-to-end)"
 	@echo "make fuzz      the tests with long random fuzzing and 100 MB inputs (slow)"
 	@echo "make lint      ruff + mypy"
-	@echo "make evaluate  evaluation report of the shipped model on data/test.csv (reports/test/)"
+	@echo "make evaluate  evaluation reports of the shipped model on data/test.csv and the challenge test split"
 	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
 	@echo "make serve     the web page and JSON API on http://127.0.0.1:8000 (PORT=...)"
 	@echo "make bench     speed and memory benchmarks (BENCH_ROWS=1000000)"
@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 	INTENT_FUZZ=1 $(PY) -m pytest -x
 
 evaluate: $(STAMP)
-	$(VENV)/bin/intent evaluate $(if $(DATA),$(DATA),data/test.csv)
+	$(VENV)/bin/intent evaluate $(DATA)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests train.py hatch_build.py benchmarks

@@ -76,3 +76,34 @@ def test_classify_takes_several_inputs(mini_model_path: Path, tmp_path: Path) ->
     assert main(["classify", str(a), str(b), "-o", str(out), "--model", str(mini_model_path), "--quiet"]) == 0
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
     assert [r["source_file"] for r in records] == ["a.csv", "b.csv", "b.csv"]
+
+
+def test_evaluate_defaults_to_the_test_set_and_the_challenge_test_split(
+    mini_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intent.config import CHALLENGE_CSV
+
+    assert main(["evaluate", "--model", str(mini_model_path), "--output-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("test: macro-F1")
+    import csv
+
+    n_test = sum(r["split"] == "test" for r in csv.DictReader(CHALLENGE_CSV.open(encoding="utf-8", newline="")))
+    assert "\nchallenge-test: macro-F1" in out and f"(n={n_test})" in out
+    assert "hardest phenomena:" in out and "flagged" in out
+    assert (tmp_path / "test" / "report.md").is_file() and (tmp_path / "challenge-test" / "report.md").is_file()
+    metrics = json.loads((tmp_path / "challenge-test" / "metrics.json").read_text(encoding="utf-8"))
+    assert "phenomenon" in metrics["slices"] and metrics["n"] == n_test
+
+
+def test_evaluate_split_of_a_given_file(
+    mini_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ROOT / "tests" / "fixtures" / "mini_challenge.csv"
+    common = [str(data), "--model", str(mini_model_path), "--output-dir", str(tmp_path)]
+    assert main(["evaluate", *common, "--split", "dev"]) == 0
+    assert "mini_challenge-dev: macro-F1" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "mini_challenge-dev" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["n"] == 9
+    assert main(["evaluate", *common, "--split", "nope"]) == 2
+    assert "no rows with split='nope'" in capsys.readouterr().err

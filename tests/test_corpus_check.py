@@ -63,3 +63,37 @@ def test_gate_names_offending_rows(tmp_path: Path) -> None:
     for label in LABELS:
         assert any(f"of {label}, need at least" in p for p in problems)
     assert main([str(tmp_path)]) == 1
+
+
+def test_gate_checks_the_challenge_set_and_minimal_pairs(tmp_path: Path) -> None:
+    from intent.learn.corpus_check import CHALLENGE_COLUMNS, check_pairs
+
+    pitch = "Hola Ana, vi tu charla sobre logística en Lima y quería ofrecerte nuestro software de rutas."
+    write(tmp_path / "train.csv", [{"id": "tr-1", "text": pitch, "label": "spam_sales"}])
+    write(tmp_path / "test.csv", [{"id": "te-1", "text": "Gracias, no me interesa.", "label": "gatekeeping_rejection"}])
+    with (tmp_path / "challenge.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CHALLENGE_COLUMNS)
+        writer.writeheader()
+        base = {**BASE, "subtype": "cold_pitch", "label": "spam_sales"}
+        writer.writerow({**base, "id": "ch-1", "text": pitch.replace("Ana", "Eva"), "split": "test", "phenomenon": "x"})
+        writer.writerow(
+            {**base, "id": "ch-2", "text": "Otra cosa distinta del todo", "split": "train", "phenomenon": ""}
+        )
+        writer.writerow(
+            {**base, "id": "tr-1", "text": "Y una tercera, también distinta", "split": "dev", "phenomenon": "y"}
+        )
+    text = "\n".join(map(str, check_corpus(tmp_path).problems))
+    assert "challenge.csv vs train.csv: near-duplicate" in text and "ch-1, tr-1" in text
+    assert "split not in ['dev', 'test'] [ch-2]" in text
+    assert "empty phenomenon [ch-2]" in text
+    assert "id used in two files [tr-1]" in text
+    assert "rows in split=test, need 300" in text
+    pairs = [
+        {"id": "a", "label": "spam_sales", "pair": "p1"},
+        {"id": "b", "label": "spam_sales", "pair": "p1"},  # same label: not a minimal pair
+        {"id": "c", "label": "spam_sales", "pair": "p2"},  # alone
+        {"id": "d", "label": "spam_sales", "pair": "p3"},
+        {"id": "e", "label": "genuine_networking", "pair": "p3"},
+    ]
+    found = {p.rows for p in check_pairs("train.csv", pairs)}
+    assert found == {("a", "b"), ("c",)}

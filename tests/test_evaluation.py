@@ -67,3 +67,24 @@ def test_evaluate_model_has_every_part(mini_model: IntentModel, mini_data: tuple
         assert key in result
     assert set(result["slices"]) == {"region", "length"}
     assert set(result["robustness"]) == {"original", "accents_stripped", "lowercased"}
+
+
+def test_abstention_counts_precision_coverage_and_flagged_errors() -> None:
+    import numpy as np
+
+    from intent.report.evaluation import abstention
+
+    proba = np.array(
+        [
+            [0.9, 0.05, 0.05],  # confident, right
+            [0.6, 0.3, 0.1],  # at the threshold: confident, wrong
+            [0.5, 0.4, 0.1],  # under: flagged, wrong
+            [0.2, 0.7, 0.1],  # confident, right
+        ]
+    )
+    truth = ["spam_sales", "genuine_networking", "genuine_networking", "genuine_networking"]
+    ab = abstention(proba, truth, threshold=0.6)
+    assert ab["coverage"] == 0.75 and ab["precision_confident"] == pytest.approx(2 / 3)
+    assert ab["errors"] == 2 and ab["errors_flagged"] == 0.5
+    none = abstention(proba[:1], truth[:1], threshold=0.99)
+    assert none["precision_confident"] is None and none["errors_flagged"] is None and none["coverage"] == 0.0

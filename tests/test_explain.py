@@ -14,7 +14,7 @@ def test_explanation_names_words_and_placeholders(mini_model: IntentModel) -> No
     items = exp.contributions[exp.label]
     assert 0 < len(items) <= 8
     assert items == sorted(items, key=lambda c: -abs(c.weight))
-    assert {c.kind for c in items} <= {"lemmas", "characters"}
+    assert {c.kind for c in items} <= {"lemmas", "characters", "structure"}
     words = {c.feature for c in items if c.kind == "characters"}
     assert words <= {"oferta", "exclusiva", "curso", "por", "xxmoney", "en", "xxurl"}  # whole words, not n-grams
 
@@ -43,3 +43,14 @@ def test_explain_errors_and_text(mini_model: IntentModel) -> None:
         explain(mini_model, None)  # type: ignore[arg-type]
     out = format_explanation(explain(mini_model, "no gracias"))
     assert "what pushed towards" in out
+
+
+def test_structure_features_read_as_words(mini_model: IntentModel) -> None:
+    from intent.report.explain import _structure_name
+
+    assert _structure_name("e_demo") == "demo (al final)"
+    assert _structure_name("n_interesar") == "interesar (negado)"
+    assert _structure_name("b_hola") == "hola (al principio)"
+    exp = explain(mini_model, "No me interesa. No gracias", top=10_000)
+    structure = [c.feature for c in exp.contributions[exp.label] if c.kind == "structure"]
+    assert structure and all(f.endswith(")") and "_" not in f.split(" ")[0][:2] for f in structure)

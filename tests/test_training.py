@@ -10,12 +10,14 @@ from intent.learn.training import TrainSettings, format_report, run
 from intent.model_io import load_model_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus.csv"
+CHALLENGE = Path(__file__).parent / "fixtures" / "mini_challenge.csv"
 
 
 def settings(tmp_path: Path, name: str) -> TrainSettings:
     return TrainSettings(
         train_sources=[FIXTURE],
         test_source=FIXTURE,
+        challenge_source=CHALLENGE,
         output=tmp_path / f"{name}.joblib",
         cv_folds=3,
         n_jobs=1,
@@ -47,11 +49,34 @@ def test_run_writes_model_metadata_and_baselines(tmp_path: Path) -> None:
     card = (tmp_path / "a.MODEL_CARD.md").read_text(encoding="utf-8")
     assert "Intended use" in card and "majority class" in card and "Ethical notes" in card
     assert (tmp_path / "a.confusion_matrix.png").is_file()
-    assert (tmp_path / "reports" / "a" / "report.md").is_file()
+    # one report per held-out set: the test file and the challenge set's test split
+    assert (tmp_path / "reports" / "a" / "mini_corpus" / "report.md").is_file()
+    assert (tmp_path / "reports" / "a" / "challenge-test" / "report.md").is_file()
+    # the challenge set's dev rows joined the training data; its test rows were only reported
+    assert sum(meta["data"]["train_counts"].values()) == 36 + 9
+    assert meta["challenge_test"]["model"]["n"] == 6 and meta["data"]["challenge_test"]["n"] == 6
+    assert {"majority_class", "tfidf_logreg_no_spacy", "abstention", "phenomenon"} <= set(meta["challenge_test"])
+    assert set(meta["challenge_test"]["phenomenon"]) == {
+        "late_pitch",
+        "coffee_pitch",
+        "seller_peer",
+        "wants_to_buy",
+        "ironic_refusal",
+        "refusal_names_offer",
+    }
+    # every design is in the table, the chosen one has the best cross-validated score
+    table = {row["design"]: row for row in meta["designs"]}
+    assert len(table) == 4 and meta["design"] in table
+    assert table[meta["design"]]["cv_macro_f1"] == max(row["cv_macro_f1"] for row in table.values())
+    assert all({"test", "challenge_test"} <= set(row) for row in table.values())
+    # file names and hashes are recorded, never the folders they were in
+    assert meta["data"]["train"][0]["source"] == "mini_corpus.csv"
+    assert str(tmp_path) not in json.dumps(meta)
     assert len(meta["data"]["train"][0]["sha256"]) == 64
     assert meta["spacy_pipeline"]["name"] == "blank:es"
     report = format_report(meta)
     assert "majority class" in report and "no spaCy" in report
+    assert "challenge test (n=6)" in report and "uncertain flag" in report and meta["design"] in report
     # Determinism: a second run on the same data gives the same predictions and probabilities.
     run(settings(tmp_path, "b"))
     texts = ["no gracias", "curso de ventas por 99€", "encantada de conectar"]
@@ -69,7 +94,14 @@ def test_settings_validate() -> None:
 def test_too_few_examples_per_label(tmp_path: Path) -> None:
     path = tmp_path / "tiny.csv"
     path.write_text("text,label\nhola,spam\nque tal,networking\nno,rechazo\n", encoding="utf-8")
-    s = TrainSettings(train_sources=[path], test_source=None, output=tmp_path / "m.joblib", report_dir=None, quiet=True)
+    s = TrainSettings(
+        train_sources=[path],
+        test_source=None,
+        challenge_source=None,
+        output=tmp_path / "m.joblib",
+        report_dir=None,
+        quiet=True,
+    )
     with pytest.raises(DataError, match="at least 5 examples"):
         run(s)
 
@@ -166,6 +198,7 @@ def test_fail_on_label_issues_stops_before_saving(tmp_path: Path) -> None:
     s = TrainSettings(
         train_sources=[path],
         test_source=None,
+        challenge_source=None,
         output=tmp_path / "m.joblib",
         cv_folds=3,
         n_jobs=1,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intent.config import (
+    CHALLENGE_CSV,
     CUSTOM_MODEL_OUTPUT,
     DEFAULT_MODEL_OUTPUT,
     DEFAULT_SPACY_MODEL,
@@ -141,6 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_sources=sources,
         test_source=test,
         output=output,
+        use_challenge_dev=not args.no_base,
         fail_on_label_issues=args.fail_on_label_issues,
         spacy_model=args.spacy_model,
         cv_folds=args.cv_folds,
@@ -365,21 +367,23 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "evaluate",
         help="score a model on labeled messages and write a report",
         description=(
-            "Evaluate a model on a labeled CSV (columns text,label; region/form/register columns, when present, "
-            "give slice metrics). Writes metrics.json, report.md, confusion_matrix.png and reliability.png to "
-            "DIR/NAME/: per-label precision, recall and F1, macro-F1, accuracy, confusion matrix, calibration "
-            "(Brier score, expected calibration error, reliability diagram), slices, robustness to stripped "
-            "accents and lowercase, and the 20 most confident errors."
+            "Evaluate a model on labeled messages (columns text,label; region/form/register/phenomenon columns, "
+            "when present, give slice metrics). With no DATA, scores the shipped test set and the challenge set's "
+            "test split (hard cases written apart) side by side. Writes metrics.json, report.md, "
+            "confusion_matrix.png and reliability.png to DIR/NAME/: per-label precision, recall and F1, macro-F1, "
+            "accuracy, confusion matrix, calibration (Brier score, expected calibration error, reliability "
+            "diagram), what the uncertain flag catches, slices, robustness to stripped accents and lowercase, "
+            "and the 20 most confident errors."
         ),
     )
     p.add_argument(
         "data",
         type=Path,
         nargs="?",
-        default=TEST_CSV,
         metavar="DATA",
-        help=f"labeled CSV or saved dataset (default: {TEST_CSV.name})",
+        help=f"labeled CSV or saved dataset (default: {TEST_CSV.name} and the test split of {CHALLENGE_CSV.name})",
     )
+    p.add_argument("--split", metavar="NAME", help="only the rows whose 'split' column is NAME (e.g. dev, test)")
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
     p.add_argument("--text-column", default="text", metavar="NAME", help="text column (default: text)")
     p.add_argument("--label-column", default="label", metavar="NAME", help="label column (default: label)")
@@ -396,22 +400,41 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intent.learn.data import load_labeled
-    from intent.report.evaluation import evaluate_dataset
+    from intent.learn.data import load_labeled, select_split
+    from intent.report.evaluation import evaluate_dataset, percent
     from intent.report.files import write_report
 
     model = _model(args)
-    ds = load_labeled(args.data, text_column=args.text_column, label_column=args.label_column)
-    result = evaluate_dataset(model, ds)
-    folder = args.output_dir / (args.name or args.data.stem)
-    report = write_report(result, folder, str(args.data), str(model.metadata.get("name", "model")))
-    print(f"macro-F1 {result['macro_f1']:.3f}  accuracy {result['accuracy']:.3f}  (n={result['n']})")
-    for label in LABELS:
-        m = result["per_label"][label]
-        print(f"  {label:<24} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  n {m['support']}")
-    cal = result["calibration"]
-    print(f"Brier {cal['brier']:.4f}  ECE {cal['ece']:.4f}")
-    print(f"report: {report}")
+    if args.data is not None:
+        sets = [(args.data, args.split, args.name or args.data.stem + (f"-{args.split}" if args.split else ""))]
+    else:
+        sets = [(TEST_CSV, args.split, "test")]
+        if CHALLENGE_CSV.exists():
+            sets.append((CHALLENGE_CSV, args.split or "test", f"challenge-{args.split or 'test'}"))
+    for i, (path, split, name) in enumerate(sets):
+        ds = load_labeled(path, text_column=args.text_column, label_column=args.label_column)
+        if split:
+            ds = select_split(ds, split, path)
+        result = evaluate_dataset(model, ds)
+        report = write_report(result, args.output_dir / name, path.name, str(model.metadata.get("name", "model")))
+        print(
+            ("\n" if i else "") + f"{name}: macro-F1 {result['macro_f1']:.3f}  accuracy {result['accuracy']:.3f}  "
+            f"(n={result['n']})"
+        )
+        for label in LABELS:
+            m = result["per_label"][label]
+            print(f"  {label:<24} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  n {m['support']}")
+        cal, ab = result["calibration"], result["abstention"]
+        print(f"  Brier {cal['brier']:.4f}  ECE {cal['ece']:.4f}")
+        print(
+            f"  uncertain below {ab['threshold']:.3f}: confident predictions {percent(ab['precision_confident'])} "
+            f"precise on {percent(ab['coverage'])} of messages; {ab['errors']} errors, "
+            f"{percent(ab['errors_flagged'], 0)} of them flagged"
+        )
+        worst = sorted(result["slices"].get("phenomenon", {}).items(), key=lambda kv: kv[1]["accuracy"])[:8]
+        if worst:
+            print("  hardest phenomena: " + ", ".join(f"{k} {m['accuracy']:.0%} of {m['n']}" for k, m in worst))
+        print(f"  report: {report}")
     return 0
 
 

@@ -44,6 +44,8 @@ PROJECT_DIR: Final[Path] = PACKAGE_DIR.parent.parent
 DATA_DIR: Final[Path] = PROJECT_DIR / "data"
 TRAIN_CSV: Final[Path] = DATA_DIR / "train.csv"
 TEST_CSV: Final[Path] = DATA_DIR / "test.csv"
+#: Hard cases written apart: split=dev may choose models and the threshold, split=test is only reported.
+CHALLENGE_CSV: Final[Path] = DATA_DIR / "challenge.csv"
 MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
 REPORTS_DIR: Final[Path] = PROJECT_DIR / "reports"
 

@@ -49,12 +49,13 @@ def build_pipeline(
     classifier: str = "logreg",
     C: float = 1.0,
     seed: int = RANDOM_SEED,
+    structure: bool = True,
 ) -> Pipeline:
     """The whole model as one Pipeline; its steps are named preprocess, features, classifier."""
     return Pipeline(
         [
             ("preprocess", SpacyPreprocessor(spacy_model=spacy_model, drop_stopwords=drop_stopwords)),
-            ("features", TextFeatures(word_ngram_range, char_ngram_range)),
+            ("features", TextFeatures(word_ngram_range, char_ngram_range, structure=structure)),
             ("classifier", build_classifier(classifier, C, seed)),
         ]
     )

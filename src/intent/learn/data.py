@@ -142,3 +142,18 @@ def texts_and_labels(ds: Dataset) -> tuple[list[str], list[str]]:
     """Plain lists for scikit-learn: messages and label names."""
     names = ds.features["label"].names
     return list(ds["text"]), [names[i] for i in ds["label"]]
+
+
+def select_split(ds: Dataset, split: str, path: Path | str = "") -> Dataset:
+    """The rows of ``ds`` whose ``split`` column is ``split`` (the challenge set's dev or test)."""
+    if "split" not in ds.column_names:
+        raise DataError(f"{path or 'the data'} has no 'split' column, so it has no {split!r} rows.")
+    rows = [i for i, value in enumerate(ds["split"]) if value == split]
+    if not rows:
+        raise DataError(f"{path or 'the data'} has no rows with split={split!r}.")
+    return ds.select(rows)
+
+
+def column_or_blank(ds: Dataset, name: str) -> list[str]:
+    """A column's values as strings, or blanks when the data has no such column."""
+    return [str(v) for v in ds[name]] if name in ds.column_names else [""] * len(ds)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from intent.config import (
+    CHALLENGE_CSV,
     DEFAULT_MODEL_OUTPUT,
     DEFAULT_SPACY_MODEL,
     LABELS,
@@ -30,13 +31,22 @@ from intent.config import (
 )
 from intent.errors import DataError
 from intent.learn.baselines import sklearn_baselines, textcat_baseline, throughput
-from intent.learn.data import HFSource, Source, load_labeled, load_source, texts_and_labels
+from intent.learn.data import (
+    HFSource,
+    Source,
+    column_or_blank,
+    load_labeled,
+    load_source,
+    select_split,
+    texts_and_labels,
+)
+from intent.learn.designs import designs, downstream, readable
 from intent.learn.review import label_issues
-from intent.model import IntentModel, build_classifier, build_pipeline
+from intent.model import IntentModel
 from intent.model_io import save_model
-from intent.report.evaluation import evaluate_dataset
+from intent.report.evaluation import evaluate_dataset, percent
 from intent.report.files import plot_confusion_matrix, write_model_card, write_report
-from intent.report.metrics import choose_threshold
+from intent.report.metrics import choose_threshold, evaluate
 from intent.text.nlp import describe
 from intent.text.preprocess import SpacyPreprocessor
 
@@ -48,7 +58,11 @@ class TrainSettings:
     Attributes
     ----------
     train_sources: CSV files or saved datasets with ``text`` and ``label`` columns.
-    test_source: held-out data for the report (None: cross-validation only).
+    test_source: held-out data for the report (None: none).
+    challenge_source: the challenge set (columns ``split`` and ``phenomenon``): its ``dev`` rows join
+        the training data and choose the design and the threshold; its ``test`` rows are only
+        reported. None: no challenge set.
+    use_challenge_dev: train on the challenge set's dev rows (with the shipped corpus).
     output: where the model is written; its metadata goes beside it as ``.json``.
     spacy_model: ``"blank:es"`` or an installed ``es_core_news_*`` pipeline.
     cv_folds: folds for model selection and for the out-of-fold threshold.
@@ -56,13 +70,16 @@ class TrainSettings:
     seed: one seed for every random choice, so two runs give the same model.
     n_jobs: parallel fits during the search.
     textcat_epochs: epochs for the spaCy textcat baseline (0: skip it).
-    report_dir: where the evaluation report folder goes (None: no report).
+    report_dir: where the evaluation report folders go (None: no report).
     fail_on_label_issues: stop before saving when the label audit flags rows.
+    designs: names of the designs to compare (None: all of `intent.learn.designs`).
     quiet: no progress lines on stderr.
     """
 
     train_sources: list[Source] = field(default_factory=lambda: [TRAIN_CSV])
     test_source: Path | None = TEST_CSV
+    challenge_source: Path | None = CHALLENGE_CSV
+    use_challenge_dev: bool = True
     output: Path = DEFAULT_MODEL_OUTPUT
     spacy_model: str = DEFAULT_SPACY_MODEL
     cv_folds: int = 5
@@ -72,6 +89,7 @@ class TrainSettings:
     textcat_epochs: int = 5
     report_dir: Path | None = REPORTS_DIR
     fail_on_label_issues: bool = False
+    designs: tuple[str, ...] | None = None
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -81,27 +99,6 @@ class TrainSettings:
             raise DataError(f"cv_folds must be at least 2, got {self.cv_folds}")
         if not 0.0 < self.target_precision <= 1.0:
             raise DataError(f"target_precision must be in (0, 1], got {self.target_precision}")
-
-
-#: Preprocessing settings compared by cross-validation (each runs spaCy once over the data).
-PREPROCESS_GRID: tuple[dict[str, Any], ...] = ({"drop_stopwords": False}, {"drop_stopwords": True})
-
-
-def search_space(seed: int) -> list[dict[str, list[Any]]]:
-    """Candidate settings for the features and classifier, compared by cross-validated macro-F1."""
-    chars = [(2, 5), (1, 4)]
-    return [
-        {
-            "classifier": [build_classifier("logreg", seed=seed)],
-            "classifier__C": [30.0, 100.0, 300.0],
-            "features__char_ngram_range": chars,
-        },
-        {
-            "classifier": [build_classifier("svm", seed=seed)],
-            "classifier__estimator__C": [0.1, 0.3, 1.0],
-            "features__char_ngram_range": chars,
-        },
-    ]
 
 
 def _log(settings: TrainSettings, message: str) -> None:
@@ -123,6 +120,14 @@ def _sha256_of_source(source: Source) -> str:
     return digest.hexdigest()
 
 
+def _describe_source(source: Source) -> dict[str, str]:
+    """A data file as the model's metadata records it: its name and hash, never the folder it was in."""
+    name = str(source) if isinstance(source, HFSource) and not Path(source.name).exists() else Path(str(source)).name
+    if isinstance(source, HFSource) and Path(source.name).exists():
+        name = f"{Path(source.name).name}[{source.split}]"
+    return {"source": name, "sha256": _sha256_of_source(source)}
+
+
 def _versions() -> dict[str, str]:
     names = ["intent", "spacy", "spacy-lookups-data", "scikit-learn", "numpy", "joblib", "datasets"]
     out = {"python": platform.python_version()}
@@ -134,23 +139,73 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _load(sources: list[Source]) -> tuple[list[str], list[str]]:
-    texts: list[str] = []
-    labels: list[str] = []
+@dataclass
+class _Labeled:
+    """Messages with their labels and the phenomenon column (blank where the data has none)."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    phenomena: list[str] = field(default_factory=list)
+
+    def extend(self, ds: Any) -> None:
+        texts, labels = texts_and_labels(ds)
+        self.texts += texts
+        self.labels += labels
+        self.phenomena += column_or_blank(ds, "phenomenon")
+
+
+def _load(sources: list[Source]) -> _Labeled:
+    data = _Labeled()
     for source in sources:
-        t, y = texts_and_labels(load_source(source))
-        texts += t
-        labels += y
-    missing = [label for label in LABELS if label not in labels]
+        data.extend(load_source(source))
+    missing = [label for label in LABELS if label not in data.labels]
     if missing:
         raise DataError(f"the training data has no example of {', '.join(missing)}; every label needs some.")
-    return texts, labels
+    return data
+
+
+def _search_designs(
+    settings: TrainSettings, X: np.ndarray, labels: list[str], cv: StratifiedKFold, cache: str
+) -> list[dict[str, Any]]:
+    """Every design's grid on the same folds; returns one entry per design with its best setting."""
+    wanted = settings.designs
+    chosen = [d for d in designs(settings.seed) if wanted is None or d.name in wanted]
+    if not chosen:
+        raise DataError(f"no design called {', '.join(wanted or ())}; choose among {[d.name for d in designs(0)]}")
+    out = []
+    for design in chosen:
+        pipe = downstream(settings.seed)
+        pipe.memory = cache  # features fitted once per fold and setting, shared by every classifier
+        search = GridSearchCV(pipe, design.grid, scoring="f1_macro", cv=cv, n_jobs=settings.n_jobs)
+        search.fit(X, labels)
+        i = int(search.best_index_)
+        folds = [float(search.cv_results_[f"split{k}_test_score"][i]) for k in range(cv.get_n_splits())]
+        out.append(
+            {
+                "design": design,
+                "search": search,
+                "cv_macro_f1": float(np.mean(folds)),
+                "cv_macro_f1_std": float(np.std(folds)),
+                "params": readable(search.best_params_),
+            }
+        )
+        _log(settings, f"      {design.name:<32} CV macro-F1 {np.mean(folds):.3f} with {readable(search.best_params_)}")
+    return out
 
 
 def run(settings: TrainSettings) -> dict[str, Any]:
     """Train, select, evaluate and save; return the metadata written beside the model."""
     started = time.perf_counter()
-    texts, labels = _load(settings.train_sources)
+    train = _load(settings.train_sources)
+    n_train = len(train.texts)
+    challenge_dev = challenge_test = None
+    if settings.challenge_source is not None and settings.challenge_source.exists():
+        challenge = load_labeled(settings.challenge_source)
+        challenge_test = select_split(challenge, "test", settings.challenge_source)
+        if settings.use_challenge_dev:
+            challenge_dev = select_split(challenge, "dev", settings.challenge_source)
+            train.extend(challenge_dev)
+    texts, labels = train.texts, train.labels
     counts = {label: labels.count(label) for label in LABELS}
     smallest = min(counts.values())
     if smallest < settings.cv_folds:
@@ -158,41 +213,44 @@ def run(settings: TrainSettings) -> dict[str, Any]:
             f"each label needs at least {settings.cv_folds} examples for {settings.cv_folds}-fold "
             f"cross-validation; counts: {counts}. Fix: add examples or lower --cv-folds."
         )
-    _log(settings, f"[1/5] loaded {len(texts)} training messages {counts}")
-
-    template = build_pipeline(spacy_model=settings.spacy_model, seed=settings.seed)
-    downstream = Pipeline(template.steps[1:])
-    cv = StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
-    # Preprocessing is stateless, so it runs once per setting rather than once per fit.
-    best: tuple[float, SpacyPreprocessor, GridSearchCV, np.ndarray] | None = None
-    t0 = time.perf_counter()
-    n_settings = 0
-    for pre_params in PREPROCESS_GRID:
-        pre = SpacyPreprocessor(spacy_model=settings.spacy_model, **pre_params).fit(texts)
-        X_pre = pre.transform(texts)
-        search = GridSearchCV(
-            downstream, search_space(settings.seed), scoring="f1_macro", cv=cv, n_jobs=settings.n_jobs
-        )
-        search.fit(X_pre, labels)
-        n_settings += len(search.cv_results_["params"])
-        if best is None or search.best_score_ > best[0]:
-            best = (float(search.best_score_), pre, search, X_pre)
-    assert best is not None
-    _, pre, search, X = best
-    best_index = int(search.best_index_)
-    cv_scores = [float(search.cv_results_[f"split{k}_test_score"][best_index]) for k in range(settings.cv_folds)]
+    n_dev = len(texts) - n_train
     _log(
         settings,
-        f"[2/5] model selection over {n_settings} settings x {settings.cv_folds} folds "
-        f"(spaCy pipeline {settings.spacy_model}): {time.perf_counter() - t0:.0f}s, best CV macro-F1 "
-        f"{search.best_score_:.3f}",
+        f"[1/5] loaded {len(texts)} training messages {counts}"
+        + (f", of which {n_dev} from the challenge set's dev split" if n_dev else ""),
+    )
+
+    cv = StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    t0 = time.perf_counter()
+    # Preprocessing is stateless: spaCy runs once over the data, not once per fit.
+    pre = SpacyPreprocessor(spacy_model=settings.spacy_model, drop_stopwords=False).fit(texts)
+    X = pre.transform(texts)
+    with tempfile.TemporaryDirectory(prefix="intent-train-cache-") as cache:
+        candidates = _search_designs(settings, X, labels, cv, cache)
+    best = max(candidates, key=lambda c: c["cv_macro_f1"])
+    search = best["search"]
+    n_settings = sum(len(c["search"].cv_results_["params"]) for c in candidates)
+    _log(
+        settings,
+        f"[2/5] model selection over {len(candidates)} designs, {n_settings} settings x {settings.cv_folds} folds "
+        f"(spaCy pipeline {settings.spacy_model}): {time.perf_counter() - t0:.0f}s; best: {best['design'].name}, "
+        f"CV macro-F1 {best['cv_macro_f1']:.3f}",
     )
 
     oof = cross_val_predict(search.best_estimator_, X, labels, cv=cv, method="predict_proba", n_jobs=settings.n_jobs)
     classes = list(search.best_estimator_.classes_)
     oof = oof[:, [classes.index(label) for label in LABELS]]
-    threshold = choose_threshold(oof, labels, settings.target_precision)
-    issues = label_issues(oof, labels)
+    # The threshold is chosen where messages are hard: the challenge set's dev rows and the corpus's
+    # tagged hard cases, out-of-fold. On the easy rows almost everything is right, which would
+    # set a threshold too low to catch the errors that happen off the beaten path.
+    hard = [i for i, p in enumerate(train.phenomena) if p and p != "plain"]
+    rows = hard if len(hard) >= 100 else list(range(len(texts)))
+    threshold: dict[str, Any] = {
+        **choose_threshold(oof[rows], [labels[i] for i in rows], settings.target_precision),
+        "chosen_on": "hard cases (challenge dev + tagged corpus), out-of-fold" if rows is hard else "out-of-fold",
+        "n": len(rows),
+    }
+    issues = label_issues(oof[:n_train], labels[:n_train])
     audit_file = _write_label_issues(issues, texts, settings)
     _log(
         settings,
@@ -213,7 +271,8 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     _log(
         settings,
         f"[3/5] uncertain below confidence {threshold['threshold']:.3f}: confident predictions "
-        f"{threshold['precision']:.1%} precise on {threshold['coverage']:.1%} of messages (out-of-fold)",
+        f"{threshold['precision']:.1%} precise on {threshold['coverage']:.1%} of {threshold['n']} messages "
+        f"({threshold['chosen_on']})",
     )
 
     pipeline = Pipeline([("preprocess", pre), *search.best_estimator_.steps])
@@ -226,52 +285,90 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         "versions": _versions(),
         "spacy_pipeline": describe(settings.spacy_model),
         "data": {
-            "train": [{"source": str(s), "sha256": _sha256_of_source(s)} for s in settings.train_sources],
+            "train": [_describe_source(s) for s in settings.train_sources],
             "train_counts": counts,
         },
-        "hyperparameters": {"drop_stopwords": pre.drop_stopwords, **_readable_params(search.best_params_)},
+        "design": best["design"].name,
+        "hyperparameters": {"drop_stopwords": pre.drop_stopwords, **best["params"]},
         "seed": settings.seed,
         "cv": {
             "folds": settings.cv_folds,
-            "macro_f1_mean": float(np.mean(cv_scores)),
-            "macro_f1_std": float(np.std(cv_scores)),
+            "macro_f1_mean": best["cv_macro_f1"],
+            "macro_f1_std": best["cv_macro_f1_std"],
         },
         "uncertainty": threshold,
         "label_audit": {"flagged": len(issues)},
     }
+    if challenge_dev is not None and settings.challenge_source is not None:
+        metadata["data"]["challenge_dev"] = {**_describe_source(settings.challenge_source), "n": n_dev}
     model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
-    evaluation = None
+
+    t0 = time.perf_counter()
+    held_out: dict[str, Any] = {}
     if settings.test_source is not None:
-        test = load_labeled(settings.test_source)
-        test_texts, test_labels = texts_and_labels(test)
-        metadata["data"]["test"] = {
-            "source": str(settings.test_source),
-            "sha256": _sha256_of_source(settings.test_source),
-            "n": len(test_texts),
-        }
-        t0 = time.perf_counter()
-        evaluation = evaluate_dataset(model, test)
+        held_out["test"] = (load_labeled(settings.test_source), settings.test_source, settings.test_source.stem)
+    if challenge_test is not None and settings.challenge_source is not None:
+        held_out["challenge_test"] = (challenge_test, settings.challenge_source, "challenge-test")
+    evaluations: dict[str, dict[str, Any]] = {}
+    for key, (ds, path, report_name) in held_out.items():
+        test_texts, test_labels = texts_and_labels(ds)
+        evaluation = evaluate_dataset(model, ds)
+        evaluations[key] = evaluation
         scores = {k: evaluation[k] for k in ("n", "accuracy", "macro_f1", "per_label", "confusion_matrix")}
-        metadata["test"] = {
+        metadata["data"][key] = {**_describe_source(path), "n": len(test_texts)}
+        metadata[key] = {
             "model": {
                 **scores,
                 "train_seconds": train_seconds,
                 "messages_per_second": throughput(model.predict, test_texts),
             },
             **sklearn_baselines(texts, labels, test_texts, test_labels, settings.seed),
+            "abstention": evaluation["abstention"],
+            "robustness": evaluation["robustness"],
+            "calibration": {k: evaluation["calibration"][k] for k in ("brier", "ece")},
         }
+        if "phenomenon" in evaluation["slices"]:
+            metadata[key]["phenomenon"] = evaluation["slices"]["phenomenon"]
         if settings.textcat_epochs > 0:
-            metadata["test"]["spacy_textcat"] = textcat_baseline(
+            metadata[key]["spacy_textcat"] = textcat_baseline(
                 texts, labels, test_texts, test_labels, settings.textcat_epochs
             )
-        metadata["test"]["robustness"] = evaluation["robustness"]
-        metadata["test"]["calibration"] = {k: evaluation["calibration"][k] for k in ("brier", "ece")}
-        _log(settings, f"[4/5] test set and baselines: {time.perf_counter() - t0:.0f}s")
+        if settings.report_dir is not None:
+            write_report(
+                evaluation, settings.report_dir / settings.output.stem / report_name, path.name, model.metadata["name"]
+            )
+    metadata["designs"] = _design_table(candidates, pre, held_out)
+    _log(settings, f"[4/5] held-out sets, baselines and the design table: {time.perf_counter() - t0:.0f}s")
     model.metadata = metadata
     saved = save_model(model, settings.output)
-    card = write_artifacts(saved, evaluation, settings)
+    card = write_artifacts(saved, evaluations.get("test"), settings)
     _log(settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB), its .json and {card}")
     return saved
+
+
+def _design_table(
+    candidates: list[dict[str, Any]], pre: SpacyPreprocessor, held_out: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each design's best setting, refitted on all the training data, scored on the held-out sets.
+
+    Reported only: the choice was made by cross-validation before any of these scores existed.
+    """
+    table = []
+    sets = {key: texts_and_labels(ds) for key, (ds, _, _) in held_out.items()}
+    for c in candidates:
+        estimator = c["search"].best_estimator_  # refitted on all the training data by GridSearchCV
+        row: dict[str, Any] = {
+            "design": c["design"].name,
+            "description": c["design"].description,
+            "params": c["params"],
+            "cv_macro_f1": c["cv_macro_f1"],
+        }
+        for key, (test_texts, test_labels) in sets.items():
+            predicted = list(estimator.predict(pre.transform(test_texts)))
+            scores = evaluate(test_labels, predicted)
+            row[key] = {"macro_f1": scores["macro_f1"], "f1": {k: v["f1"] for k, v in scores["per_label"].items()}}
+        table.append(row)
+    return table
 
 
 def _write_label_issues(issues: list[dict[str, Any]], texts: list[str], settings: TrainSettings) -> Path | None:
@@ -301,7 +398,7 @@ def _write_label_issues(issues: list[dict[str, Any]], texts: list[str], settings
 
 
 def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, settings: TrainSettings) -> Path:
-    """The model card and confusion matrix beside the model; the full report in reports/<name>/."""
+    """The model card and the test set's confusion matrix beside the model."""
     stem = settings.output.stem
     folder = settings.output.parent
     card = folder / ("MODEL_CARD.md" if stem == MODEL_NAME else f"{stem}.MODEL_CARD.md")
@@ -311,59 +408,77 @@ def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, set
             folder / f"{stem}.confusion_matrix.png",
             title=f"Test set (n={evaluation['n']})",
         )
-        if settings.report_dir is not None:
-            write_report(evaluation, settings.report_dir / stem, str(settings.test_source), stem)
     write_model_card(meta, evaluation, card, image=f"{stem}.confusion_matrix.png")
     return card
 
 
-def _readable_params(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if key == "classifier":
-            out["classifier"] = "logreg" if isinstance(value, LogisticRegression) else "svm"
-        else:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
+#: The held-out sets in the order they are reported, with their titles.
+HELD_OUT = {"test": "test.csv", "challenge_test": "challenge test"}
+SYSTEMS = {
+    "model": "intent (spaCy + TF-IDF)",
+    "tfidf_logreg_no_spacy": "TF-IDF + LR, no spaCy",
+    "spacy_textcat": "spaCy textcat",
+    "majority_class": "majority class",
+}
 
 
 def format_report(meta: dict[str, Any]) -> str:
-    """A short plain-text report: CV score, then test scores beside the baselines."""
+    """A short plain-text report: the choice, then each held-out set beside the baselines, the
+    abstention figures, and every design's scores."""
     unc, cv = meta["uncertainty"], meta["cv"]
     lines = [
         f"model: {meta['model_file']}  ({meta['model_bytes'] / 1e6:.1f} MB, trained in {meta['train_seconds']:.0f}s)",
-        f"settings: {meta['hyperparameters']}",
+        f"design: {meta.get('design', '?')}  settings: {meta['hyperparameters']}",
         f"cross-validation macro-F1: {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}",
-        f"uncertain below {unc['threshold']:.3f} "
-        f"(confident: {unc['precision']:.1%} precision, {unc['coverage']:.1%} coverage)",
+        f"uncertain below {unc['threshold']:.3f}: confident predictions {unc['precision']:.1%} precise on "
+        f"{unc['coverage']:.1%} of {unc.get('n', '?')} messages ({unc.get('chosen_on', 'out-of-fold')})",
     ]
-    test = meta.get("test")
-    if test:
+    for key, title in HELD_OUT.items():
+        held = meta.get(key)
+        if not held:
+            continue
         header = (
-            f"{'test set (n=' + str(test['model']['n']) + ')':<26}{'macro-F1':>9}"
+            f"{title + ' (n=' + str(held['model']['n']) + ')':<26}{'macro-F1':>9}"
             + "".join(f"{label:>23}" for label in LABELS)
             + f"{'train s':>9}{'msg/s':>9}"
         )
         lines += ["", header]
-        names = {
-            "model": "intent (spaCy + TF-IDF)",
-            "tfidf_logreg_no_spacy": "TF-IDF + LR, no spaCy",
-            "spacy_textcat": "spaCy textcat",
-            "majority_class": "majority class",
-        }
-        for key, name in names.items():
-            if key not in test:
+        for system, name in SYSTEMS.items():
+            if system not in held:
                 continue
-            row = test[key]
+            row = held[system]
             lines.append(
                 f"{name:<26}{row['macro_f1']:>9.3f}"
                 + "".join(f"{row['per_label'][label]['f1']:>23.3f}" for label in LABELS)
                 + f"{row.get('train_seconds', float('nan')):>9.1f}{row.get('messages_per_second', float('nan')):>9.0f}"
             )
-        rob = test.get("robustness")
+        ab = held.get("abstention")
+        if ab:
+            lines.append(
+                f"uncertain flag: confident predictions {percent(ab['precision_confident'])} precise, covering "
+                f"{percent(ab['coverage'])} of messages; {ab['errors']} errors, "
+                f"{percent(ab['errors_flagged'], 0)} of them flagged"
+            )
+        rob = held.get("robustness")
         if rob:
             lines.append(
                 f"robustness: accents stripped {rob['accents_stripped']:.3f}, lowercased {rob['lowercased']:.3f} "
                 f"(as written {rob['original']:.3f})"
             )
+        worst = sorted(held.get("phenomenon", {}).items(), key=lambda kv: kv[1]["accuracy"])[:5]
+        if worst:
+            lines.append(
+                "hardest phenomena: " + ", ".join(f"{name} {m['accuracy']:.0%} of {m['n']}" for name, m in worst)
+            )
+    table = meta.get("designs")
+    if table:
+        sets = [k for k in HELD_OUT if k in table[0]]
+        lines += ["", f"{'design':<34}{'CV':>7}" + "".join(f"{HELD_OUT[k]:>17}" for k in sets)]
+        for row in table:
+            mark = "*" if row["design"] == meta.get("design") else " "
+            lines.append(
+                f"{mark}{row['design']:<33}{row['cv_macro_f1']:>7.3f}"
+                + "".join(f"{row[k]['macro_f1']:>17.3f}" for k in sets)
+            )
+        lines.append("(* chosen by CV on the training data; held-out columns are reported only)")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from intent.model import IntentModel
 
 #: Columns of the corpus used for slice metrics, when present.
-SLICE_COLUMNS = ("region", "form", "register")
+SLICE_COLUMNS = ("region", "form", "register", "phenomenon")
 
 
 def brier_score(proba: np.ndarray, y_true: Sequence[str]) -> float:
@@ -108,6 +108,27 @@ def confident_errors(
     ]
 
 
+def abstention(proba: np.ndarray, y_true: Sequence[str], threshold: float) -> dict[str, Any]:
+    """What the `uncertain` flag does on labeled data: how precise the confident predictions are,
+    how many messages they cover, and what share of the errors the flag catches (None when there is
+    nothing to divide by: no confident prediction, no error)."""
+    truth = np.array([LABELS.index(y) for y in y_true])
+    confident = proba.max(axis=1) >= threshold
+    wrong = proba.argmax(axis=1) != truth
+    return {
+        "threshold": float(threshold),
+        "coverage": float(confident.mean()) if len(truth) else None,
+        "precision_confident": float(1.0 - wrong[confident].mean()) if confident.any() else None,
+        "errors": int(wrong.sum()),
+        "errors_flagged": float((wrong & ~confident).sum() / wrong.sum()) if wrong.any() else None,
+    }
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage, or "n/a" when undefined."""
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
 def evaluate_model(
     model: IntentModel,
     texts: Sequence[str],
@@ -120,9 +141,7 @@ def evaluate_model(
     proba = model.predict_proba(list(texts))
     y_pred = [LABELS[i] for i in proba.argmax(axis=1)]
     scores = evaluate(y_true, y_pred)
-    confidence = proba.max(axis=1)
-    confident = confidence >= model.threshold
-    groups = {c: columns[c] for c in SLICE_COLUMNS if c in columns}
+    groups: dict[str, Sequence[str]] = {c: list(columns[c]) for c in SLICE_COLUMNS if c in columns and any(columns[c])}
     groups["length"] = [length_bucket(t) for t in texts]
     robust = {}
     for name, transform in (("accents_stripped", strip_all_accents), ("lowercased", str.lower)):
@@ -131,13 +150,7 @@ def evaluate_model(
     return {
         **scores,
         "calibration": calibration(proba, y_true),
-        "abstention": {
-            "threshold": model.threshold,
-            "coverage": float(confident.mean()),
-            "precision_confident": float(np.mean(np.array(y_pred)[confident] == np.array(y_true)[confident]))
-            if confident.any()
-            else float("nan"),
-        },
+        "abstention": abstention(proba, y_true, model.threshold),
         "slices": slice_metrics(y_true, y_pred, groups),
         "robustness": {"original": scores["macro_f1"], **robust},
         "confident_errors": confident_errors(texts, y_true, proba, ids),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from intent.config import LABELS, PLACEHOLDERS
-from intent.text.preprocess import TEXT
+from intent.text.preprocess import BEGIN, END, NEGATED, SINGLE, TEXT
 
 if TYPE_CHECKING:
     from intent.model import IntentModel
@@ -27,7 +27,7 @@ _PLACEHOLDER_NAMES = {token: name.upper() for name, token in PLACEHOLDERS.items(
 @dataclass(frozen=True)
 class Contribution:
     feature: str  # a lemma n-gram, or a word of the message (for grouped character n-grams)
-    kind: str  # "lemmas" or "characters"
+    kind: str  # "lemmas", "characters" or "structure" (where a lemma sits, or that a negation covers it)
     weight: float  # push towards the label (positive) or away from it (negative)
 
 
@@ -51,6 +51,8 @@ def linear_weights(classifier: Any, classes: list[str]) -> np.ndarray:
     """(n_labels, n_features) weights in `LABELS` order, for logistic regression or calibrated SVMs."""
     if hasattr(classifier, "coef_"):
         coef = np.asarray(classifier.coef_)
+    elif hasattr(classifier, "estimators_"):  # a soft vote: the average of its members' weights
+        return np.mean([linear_weights(member, classes) for member in classifier.estimators_], axis=0)
     else:  # CalibratedClassifierCV: average the linear models it calibrated
         coef = np.mean([np.asarray(c.estimator.coef_) for c in classifier.calibrated_classifiers_], axis=0)
     if coef.shape[0] == 1:  # binary models store one row
@@ -83,6 +85,17 @@ def _owner_words(text: str, gram: str) -> list[str]:
     return owners or [core]
 
 
+_ZONES = {BEGIN: "al principio", END: "al final", SINGLE: "en la única frase", NEGATED: "negado"}
+
+
+def _structure_name(token: str) -> str:
+    """A structure token in words: "e_demo" -> "demo (al final)", "n_interesar" -> "interesar (negado)"."""
+    for prefix, where in _ZONES.items():
+        if token.startswith(prefix):
+            return f"{token[len(prefix) :]} ({where})"
+    return token
+
+
 def explain(model: IntentModel, text: str, top: int = 10, all_labels: bool = False) -> Explanation:
     """The ``top`` features that pushed ``text`` towards its label (or towards each label)."""
     if not isinstance(text, str):
@@ -110,6 +123,8 @@ def explain(model: IntentModel, text: str, top: int = 10, all_labels: bool = Fal
             kind, _, gram = str(names[j]).partition("__")
             if kind == "words":
                 grouped[(gram, "lemmas")] += push
+            elif kind == "struct":
+                grouped[(_structure_name(gram), "structure")] += push
             else:
                 owners = _owner_words(normalized, gram)
                 for word in owners:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from intent.config import LABEL_NAMES_ES, LABELS
+from intent.report.evaluation import percent
 
 BASELINE_NAMES = {
     "model": "intent (spaCy + TF-IDF + linear)",
@@ -118,7 +119,9 @@ def render_report(result: dict[str, Any], data_name: str, model_name: str) -> st
         "![reliability diagram](reliability.png)",
         "",
         f"Abstention: predictions with confidence under {ab['threshold']:.3f} are flagged `uncertain`; "
-        f"here {ab['coverage']:.1%} of messages are confident, with precision {ab['precision_confident']:.3f}.",
+        f"here {percent(ab['coverage'])} of messages are confident, with precision "
+        f"{percent(ab['precision_confident'])}; of the {ab['errors']} errors, {percent(ab['errors_flagged'], 0)} "
+        "are flagged.",
         "",
         "## Robustness",
         "",

@@ -44,8 +44,11 @@ class ExplainRequest(BaseModel):
 
 
 class ContributionOut(BaseModel):
-    feature: str = Field(description="A lemma n-gram, or a word of the message its character n-grams came from.")
-    kind: Literal["lemmas", "characters"]
+    feature: str = Field(
+        description="A lemma n-gram, a word of the message its character n-grams came from, or a lemma with where it "
+        "sits (al principio, al final) or that a negation covers it (negado)."
+    )
+    kind: Literal["lemmas", "characters", "structure"]
     weight: float = Field(description="Push towards the label (positive) or away from it (negative).")
 
 
