@@ -89,11 +89,22 @@ def train_textcat(texts: list[str], labels: list[str], epochs: int = 5, seed: in
     return nlp
 
 
-def textcat_baseline(
-    train_texts: list[str], train_labels: list[str], test_texts: list[str], test_labels: list[str], epochs: int = 5
-) -> dict[str, Any]:
-    def fit() -> Callable[[list[str]], Sequence[str]]:
-        nlp = train_textcat(train_texts, train_labels, epochs)
-        return lambda texts: [max(doc.cats, key=doc.cats.__getitem__) for doc in nlp.pipe(texts, batch_size=256)]
+def fit_textcat(train_texts: list[str], train_labels: list[str], epochs: int = 5, seed: int = 13) -> dict[str, Any]:
+    """spaCy's textcat trained once (its time recorded), to be scored on several held-out sets."""
+    start = time.perf_counter()
+    nlp = train_textcat(train_texts, train_labels, epochs, seed)
+    return {"nlp": nlp, "train_seconds": time.perf_counter() - start, "epochs": epochs}
 
-    return {**_scored(fit, test_texts, test_labels), "epochs": epochs}
+
+def score_textcat(fitted: dict[str, Any], test_texts: Sequence[str], test_labels: Sequence[str]) -> dict[str, Any]:
+    nlp = fitted["nlp"]
+
+    def predict(texts: list[str]) -> list[str]:
+        return [max(doc.cats, key=doc.cats.__getitem__) for doc in nlp.pipe(texts, batch_size=256)]
+
+    return {
+        **evaluate(list(test_labels), predict(list(test_texts))),
+        "train_seconds": fitted["train_seconds"],
+        "messages_per_second": throughput(predict, test_texts),
+        "epochs": fitted["epochs"],
+    }

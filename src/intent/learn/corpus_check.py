@@ -75,7 +75,7 @@ EDGE_RULES: Final = ("", "1", "2", "3", "4", "5", "6")
 INVITATION_MAX_CHARS: Final = 300
 NEAR_DUP_JACCARD: Final = 0.6
 SHORT_EXEMPT_CHARS: Final = 30  # within train, two messages both shorter than this may be alike
-MINIMUMS: Final = {"train": (2400, 700), "test": (450, 150), "challenge": (600, 200)}  # (total, per label)
+MINIMUMS: Final = {"train": (6000, 1800), "test": (450, 150), "challenge": (600, 200)}  # (total, per label)
 CHALLENGE_TEST_MINIMUM: Final = 300
 
 

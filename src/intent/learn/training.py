@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from intent.config import (
@@ -30,7 +30,7 @@ from intent.config import (
     TRAIN_CSV,
 )
 from intent.errors import DataError
-from intent.learn.baselines import sklearn_baselines, textcat_baseline, throughput
+from intent.learn.baselines import fit_textcat, score_textcat, sklearn_baselines, throughput
 from intent.learn.data import (
     HFSource,
     Source,
@@ -141,23 +141,29 @@ def _versions() -> dict[str, str]:
 
 @dataclass
 class _Labeled:
-    """Messages with their labels and the phenomenon column (blank where the data has none)."""
+    """Messages with their labels, phenomenon (blank where the data has none) and writer.
+
+    The writer is the ``source`` column when the data has one (the corpus records which writer
+    produced each message), else the file the rows came from.
+    """
 
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     phenomena: list[str] = field(default_factory=list)
+    writers: list[str] = field(default_factory=list)
 
-    def extend(self, ds: Any) -> None:
+    def extend(self, ds: Any, name: str) -> None:
         texts, labels = texts_and_labels(ds)
         self.texts += texts
         self.labels += labels
         self.phenomena += column_or_blank(ds, "phenomenon")
+        self.writers += [w or name for w in column_or_blank(ds, "source")]
 
 
 def _load(sources: list[Source]) -> _Labeled:
     data = _Labeled()
     for source in sources:
-        data.extend(load_source(source))
+        data.extend(load_source(source), str(source))
     missing = [label for label in LABELS if label not in data.labels]
     if missing:
         raise DataError(f"the training data has no example of {', '.join(missing)}; every label needs some.")
@@ -165,7 +171,7 @@ def _load(sources: list[Source]) -> _Labeled:
 
 
 def _search_designs(
-    settings: TrainSettings, X: np.ndarray, labels: list[str], cv: StratifiedKFold, cache: str
+    settings: TrainSettings, X: np.ndarray, labels: list[str], cv: Any, groups: list[str] | None, cache: str
 ) -> list[dict[str, Any]]:
     """Every design's grid on the same folds; returns one entry per design with its best setting."""
     wanted = settings.designs
@@ -177,7 +183,7 @@ def _search_designs(
         pipe = downstream(settings.seed)
         pipe.memory = cache  # features fitted once per fold and setting, shared by every classifier
         search = GridSearchCV(pipe, design.grid, scoring="f1_macro", cv=cv, n_jobs=settings.n_jobs)
-        search.fit(X, labels)
+        search.fit(X, labels, groups=groups)
         i = int(search.best_index_)
         folds = [float(search.cv_results_[f"split{k}_test_score"][i]) for k in range(cv.get_n_splits())]
         out.append(
@@ -204,7 +210,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         challenge_test = select_split(challenge, "test", settings.challenge_source)
         if settings.use_challenge_dev:
             challenge_dev = select_split(challenge, "dev", settings.challenge_source)
-            train.extend(challenge_dev)
+            train.extend(challenge_dev, str(settings.challenge_source))
     texts, labels = train.texts, train.labels
     counts = {label: labels.count(label) for label in LABELS}
     smallest = min(counts.values())
@@ -220,34 +226,56 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         + (f", of which {n_dev} from the challenge set's dev split" if n_dev else ""),
     )
 
-    cv = StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    # Folds hold out whole writers when the data says who wrote what: the model is then always
+    # scored on a voice it has not seen, as it will be on people's real messages. Row-level folds
+    # would score it on siblings of its training messages and flatter it.
+    writers = train.writers
+    grouped = len(set(writers)) >= settings.cv_folds
+    cv: Any = (
+        StratifiedGroupKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+        if grouped
+        else StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    )
+    groups = writers if grouped else None
     t0 = time.perf_counter()
     # Preprocessing is stateless: spaCy runs once over the data, not once per fit.
     pre = SpacyPreprocessor(spacy_model=settings.spacy_model, drop_stopwords=False).fit(texts)
     X = pre.transform(texts)
     with tempfile.TemporaryDirectory(prefix="intent-train-cache-") as cache:
-        candidates = _search_designs(settings, X, labels, cv, cache)
+        candidates = _search_designs(settings, X, labels, cv, groups, cache)
     best = max(candidates, key=lambda c: c["cv_macro_f1"])
     search = best["search"]
     n_settings = sum(len(c["search"].cv_results_["params"]) for c in candidates)
     _log(
         settings,
-        f"[2/5] model selection over {len(candidates)} designs, {n_settings} settings x {settings.cv_folds} folds "
+        f"[2/5] model selection over {len(candidates)} designs, {n_settings} settings x {settings.cv_folds} folds"
+        f"{' holding out whole writers' if grouped else ''} "
         f"(spaCy pipeline {settings.spacy_model}): {time.perf_counter() - t0:.0f}s; best: {best['design'].name}, "
         f"CV macro-F1 {best['cv_macro_f1']:.3f}",
     )
 
-    oof = cross_val_predict(search.best_estimator_, X, labels, cv=cv, method="predict_proba", n_jobs=settings.n_jobs)
+    oof = cross_val_predict(
+        search.best_estimator_, X, labels, cv=cv, groups=groups, method="predict_proba", n_jobs=settings.n_jobs
+    )
     classes = list(search.best_estimator_.classes_)
     oof = oof[:, [classes.index(label) for label in LABELS]]
-    # The threshold is chosen where messages are hard: the challenge set's dev rows and the corpus's
-    # tagged hard cases, out-of-fold. On the easy rows almost everything is right, which would
-    # set a threshold too low to catch the errors that happen off the beaten path.
+    # The threshold is chosen where messages are hard and written by voices the model has not seen:
+    # the challenge set's dev rows, out-of-fold (their writers are held out by the grouped folds).
+    # Without a challenge set, the corpus's tagged hard cases; without those, every row. On easy
+    # rows almost everything is right, which sets a threshold too low to flag the errors that
+    # happen off the beaten path.
+    dev_rows = list(range(n_train, len(texts)))
     hard = [i for i, p in enumerate(train.phenomena) if p and p != "plain"]
-    rows = hard if len(hard) >= 100 else list(range(len(texts)))
+    rows, chosen_on = (
+        (dev_rows, "challenge dev, out-of-fold")
+        if len(dev_rows) >= 100
+        else (hard, "tagged hard cases, out-of-fold")
+        if len(hard) >= 100
+        else (list(range(len(texts))), "every training message, out-of-fold")
+    )
     threshold: dict[str, Any] = {
         **choose_threshold(oof[rows], [labels[i] for i in rows], settings.target_precision),
-        "chosen_on": "hard cases (challenge dev + tagged corpus), out-of-fold" if rows is hard else "out-of-fold",
+        "chosen_on": chosen_on,
         "n": len(rows),
     }
     issues = label_issues(oof[:n_train], labels[:n_train])
@@ -293,6 +321,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         "seed": settings.seed,
         "cv": {
             "folds": settings.cv_folds,
+            "grouped_by": f"writer ({len(set(writers))} writers)" if grouped else "none (rows)",
             "macro_f1_mean": best["cv_macro_f1"],
             "macro_f1_std": best["cv_macro_f1_std"],
         },
@@ -310,6 +339,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     if challenge_test is not None and settings.challenge_source is not None:
         held_out["challenge_test"] = (challenge_test, settings.challenge_source, "challenge-test")
     evaluations: dict[str, dict[str, Any]] = {}
+    textcat: dict[str, Any] | None = None  # trained once, scored on every held-out set
     for key, (ds, path, report_name) in held_out.items():
         test_texts, test_labels = texts_and_labels(ds)
         evaluation = evaluate_dataset(model, ds)
@@ -330,9 +360,8 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         if "phenomenon" in evaluation["slices"]:
             metadata[key]["phenomenon"] = evaluation["slices"]["phenomenon"]
         if settings.textcat_epochs > 0:
-            metadata[key]["spacy_textcat"] = textcat_baseline(
-                texts, labels, test_texts, test_labels, settings.textcat_epochs
-            )
+            textcat = textcat or fit_textcat(texts, labels, settings.textcat_epochs, settings.seed)
+            metadata[key]["spacy_textcat"] = score_textcat(textcat, test_texts, test_labels)
         if settings.report_dir is not None:
             write_report(
                 evaluation, settings.report_dir / settings.output.stem / report_name, path.name, model.metadata["name"]
@@ -429,7 +458,12 @@ def format_report(meta: dict[str, Any]) -> str:
     lines = [
         f"model: {meta['model_file']}  ({meta['model_bytes'] / 1e6:.1f} MB, trained in {meta['train_seconds']:.0f}s)",
         f"design: {meta.get('design', '?')}  settings: {meta['hyperparameters']}",
-        f"cross-validation macro-F1: {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}",
+        f"cross-validation macro-F1: {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}"
+        + (
+            f" (folds hold out whole writers: {cv['grouped_by']})"
+            if cv.get("grouped_by", "").startswith("writer")
+            else ""
+        ),
         f"uncertain below {unc['threshold']:.3f}: confident predictions {unc['precision']:.1%} precise on "
         f"{unc['coverage']:.1%} of {unc.get('n', '?')} messages ({unc.get('chosen_on', 'out-of-fold')})",
     ]

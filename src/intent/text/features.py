@@ -31,6 +31,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     min_df: minimum document frequency of a feature.
     max_features: cap per branch on the vocabulary size (keeps the model file small).
     structure: add the structure branch (position of each lemma, negation scope).
+    weights: how much each branch (words, chars, structure) counts: its TF-IDF rows are scaled by it,
+        which for a linear model is a per-branch regularization.
     """
 
     def __init__(
@@ -40,12 +42,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         min_df: int = 1,
         max_features: int | None = 200_000,
         structure: bool = False,
+        weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
         self.max_features = max_features
         self.structure = structure
+        self.weights = weights
 
     def fit(self, X: np.ndarray, y: Any = None) -> TextFeatures:
         self.words_ = TfidfVectorizer(
@@ -86,6 +90,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         blocks = [self.words_.transform(X[:, LEMMAS]), self.chars_.transform(X[:, TEXT])]
         if self.structure_ is not None:
             blocks.append(self.structure_.transform(X[:, STRUCTURE]))
+        if any(w != 1.0 for w in self.weights):
+            blocks = [b * w if w != 1.0 else b for b, w in zip(blocks, self.weights, strict=False)]
         return sp.hstack(blocks, format="csr")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
