@@ -377,8 +377,14 @@ def test_unknown_and_deleted_jobs_are_404(client: TestClient) -> None:
     assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
 
 
-def test_no_log_line_carries_message_text(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_log_line_carries_message_text(
+    client: TestClient, caplog: pytest.LogCaptureFixture, sample_export_zip: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
+    export = client.post("/api/jobs", files={"file": ("e.zip", sample_export_zip.read_bytes())}).json()
+    wait_done(client, export["id"])
+    client.get(f"/api/jobs/{export['id']}/rows")
+    assert "Rodrigo" not in caplog.text and "Lucía" not in caplog.text  # nor names: a conversation's people
     client.post("/api/classify", json={"texts": [PRIVATE]})
     client.post("/api/explain", json={"text": PRIVATE})
     job = client.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": PRIVATE}]))}).json()
