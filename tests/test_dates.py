@@ -18,3 +18,11 @@ def test_iso_of_invitation_dates_and_partial_dates() -> None:
     assert when is not None and when.iso() == "2026-10-12 18:30:00"
     assert When(2026, 10).iso() == "2026-10" and When(2026, 10, 3).iso() == "2026-10-03"
     assert parse_date("2026-10-02 25:61:00 UTC") is None  # not a time
+
+
+def test_sort_key_round_trips_to_iso_midnight_included() -> None:
+    for value in ("2026-10-02 00:00:00 UTC", "2026-10-02 23:59:59 UTC", "2026-10-02", "2026-10"):
+        when = parse_date(value)
+        assert when is not None and When.iso_of(when.sort_key) == when.iso()
+    assert When.iso_of(When(2026, 10, 2, "00:00").sort_key) == "2026-10-02 00:00:00"
+    assert When(2026, 10, 2).sort_key < When(2026, 10, 2, "00:00").sort_key < When(2026, 10, 3).sort_key

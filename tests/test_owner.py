@@ -100,6 +100,20 @@ def test_a_tie_is_broken_by_evidence_or_left_unknown() -> None:
     assert OwnerFinder().owner() is None
 
 
+def test_nobody_in_most_rows_is_nobodys_export() -> None:
+    merged = finder_of(
+        (MESSAGE_KIND, message("Ana", "Luis", "c1")),
+        (MESSAGE_KIND, message("Eva", "Luis", "c2")),
+        (MESSAGE_KIND, message("Eva", "Pablo", "c3")),
+        (MESSAGE_KIND, message("Rosa", "Pablo", "c4")),
+        (MESSAGE_KIND, message("", "", "c5")),  # a hidden profile: names nobody, does not count
+    )
+    assert merged.rows == 4 and merged.owner() is None  # Luis, Eva and Pablo are each in half of them
+    merged.add(RowReader()(MESSAGE_KIND, message("Luis", "Rosa", "c6")))
+    owner = merged.owner()
+    assert owner is not None and owner.name == "Luis"  # 3 of 5: most rows
+
+
 def test_owner_given_by_name_or_profile_url() -> None:
     finder = finder_of(
         (MESSAGE_KIND, message("Ana", "Luis Gil", frm_url=f"{URL}ana", to_urls=f"{URL}luis-gil")),

@@ -540,10 +540,14 @@ def _threader(opened: list[_Opened], options: BatchOptions, summary: Summary, ne
     summary.owner = finder.owner(options.owner)
     if summary.owner is None and need_owner:
         who = finder.contenders()
+        why = (
+            f"{' and '.join(repr(n) for n in who[:2])} are in every message"
+            if len(who) > 1
+            else "no one is in most of its messages"
+        )
         raise DataError(
-            "cannot tell whose export this is"
-            + (f" ({' and '.join(repr(n) for n in who[:2])} are in every message)" if len(who) > 1 else "")
-            + ". Fix: pass --owner with your name as the export writes it, or your LinkedIn profile URL."
+            f"cannot tell whose export this is ({why}). Fix: pass --owner with your name as the export writes it, "
+            "or your LinkedIn profile URL."
         )
     return Threader(summary.owner)
 

@@ -43,6 +43,7 @@ from typing import IO, Any, Final
 
 from intent.config import LABELS
 from intent.io.csv_io import CsvWriter
+from intent.io.dates import When
 from intent.io.owner import INVITATION_KIND, Person, Thread
 
 SPAM, GENUINE = "spam_sales", "genuine_networking"
@@ -74,7 +75,7 @@ CONVERSATION_COLUMNS: Final = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scored:
     """One message of the other party, as the model saw it."""
 
@@ -178,19 +179,27 @@ class Sender:
     conversations: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
-    """A message as the collector keeps it: no text, just what ordering and combining need."""
+    """A message as the collector keeps it: no text, no names, just what ordering and combining need."""
 
     order: int
     row: int
-    sort_key: tuple[Any, ...] | None
+    sort_key: int | None  # see `intent.io.dates.When.sort_key`
     direction: str
     draft: bool
-    scored: Scored | None
+    label: str | None
+    probabilities: tuple[float, ...] | None
+    uncertain: bool
+
+    @property
+    def scored(self) -> Scored | None:
+        if self.label is None or self.probabilities is None:
+            return None
+        return Scored(self.label, self.probabilities, self.uncertain)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Acc:
     kind: str
     title: str
@@ -205,7 +214,7 @@ class ConversationCollector:
     def __init__(self) -> None:
         self._convs: dict[str, _Acc] = {}
         self._senders: dict[str, tuple[Person, Counter[str], set[str]]] = {}
-        self._written_to: dict[str, tuple[Any, ...]] = {}  # person key -> when the owner last wrote to them
+        self._written_to: dict[str, int] = {}  # person key -> when the owner last wrote to them (a sort key)
         self._n = 0
 
     def add(
@@ -217,7 +226,6 @@ class ConversationCollector:
         row: int | None = None,
     ) -> None:
         """Add one labeled row (label None: nothing to classify); ``row``: its position in the per-message output."""
-        probs = probabilities
         acc = self._convs.get(thread.conversation_id)
         if acc is None:
             kind = "invitation" if thread.kind == INVITATION_KIND else "conversation"
@@ -227,9 +235,9 @@ class ConversationCollector:
         if thread.title and not acc.title:
             acc.title = thread.title
         sort_key = thread.when.sort_key if thread.when else None
-        scored = Scored(label, probs, uncertain) if label is not None and probs is not None else None
+        position = self._n if row is None else row
         acc.items.append(
-            _Item(self._n, self._n if row is None else row, sort_key, thread.direction, thread.draft, scored)
+            _Item(self._n, position, sort_key, thread.direction, thread.draft, label, probabilities, uncertain)
         )
         self._n += 1
         if thread.direction == "incoming" and thread.sender is not None and thread.sender.key:
@@ -238,7 +246,7 @@ class ConversationCollector:
             convs.add(thread.conversation_id)
         elif thread.direction == "outgoing" and not thread.draft and sort_key is not None:
             for person in thread.others:
-                if self._written_to.get(person.key, ()) < sort_key:
+                if self._written_to.get(person.key, -1) < sort_key:
                     self._written_to[person.key] = sort_key
 
     def conversations(self, threshold: float) -> list[Conversation]:
@@ -259,10 +267,10 @@ class ConversationCollector:
 
     def _conversation(self, cid: str, acc: _Acc, threshold: float) -> Conversation:
         # Time order; undated rows keep their reading order, before dated ones.
-        items = sorted(acc.items, key=lambda i: (i.sort_key is not None, i.sort_key or (), i.order))
+        items = sorted(acc.items, key=lambda i: (i.sort_key is not None, i.sort_key or 0, i.order))
         incoming = [i for i in items if i.direction == "incoming"]
         sent = [i for i in items if i.direction == "outgoing" and not i.draft]
-        combined = combine([i.scored for i in incoming if i.scored is not None], threshold)
+        combined = combine([s for s in (i.scored for i in incoming) if s is not None], threshold)
         status = "no_incoming" if not incoming else "no_text" if combined is None else "ok"
         spoken = [i for i in items if i.direction in ("incoming", "outgoing") and not i.draft]
         last = spoken[-1] if spoken else None
@@ -280,8 +288,8 @@ class ConversationCollector:
             kind=acc.kind,
             other_party=tuple(p.name or p.profile for p in others),
             other_party_profile=tuple(p.profile for p in others if p.profile),
-            first_date=_iso(min(dated)) if dated else None,
-            last_date=_iso(max(dated)) if dated else None,
+            first_date=When.iso_of(min(dated)) if dated else None,
+            last_date=When.iso_of(max(dated)) if dated else None,
             messages_in=len(incoming),
             messages_out=len(sent),
             drafts=sum(i.draft for i in items),
@@ -300,13 +308,7 @@ class ConversationCollector:
     def _answered_elsewhere(self, acc: _Acc, last: _Item | None) -> bool:
         if last is None or last.sort_key is None:
             return False
-        return any(self._written_to.get(key, ()) > last.sort_key for key in acc.others)
-
-
-def _iso(sort_key: tuple[Any, ...]) -> str:
-    year, month, day, time, second = sort_key
-    date = f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
-    return date + (f" {time}:{second:02d}" if time else "")
+        return any(self._written_to.get(key, -1) > last.sort_key for key in acc.others)
 
 
 # ---- the conversation table --------------------------------------------------------------

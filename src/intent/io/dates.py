@@ -30,8 +30,26 @@ class When:
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
-    def sort_key(self) -> tuple[int, int, int, str, int]:
-        return (self.year, self.month, self.day or 0, self.time or "", self.second)
+    def sort_key(self) -> int:
+        """An integer that orders dates to the second: YYYYMMDD, then hour + 1 (0: no time), minute, second.
+
+        One small int per message, not a tuple: a large export keeps one for each of its messages.
+        """
+        hour, minute = (int(self.time[:2]) + 1, int(self.time[3:])) if self.time else (0, 0)
+        return ((((self.year * 100 + self.month) * 100 + (self.day or 0)) * 100 + hour) * 100 + minute) * 100 + (
+            self.second
+        )
+
+    @staticmethod
+    def iso_of(sort_key: int) -> str:
+        """The ISO form of a `sort_key`: ``2026-10-02 09:14:51`` (or ``2026-10-02``, ``2026-10``)."""
+        rest, second = divmod(sort_key, 100)
+        rest, minute = divmod(rest, 100)
+        rest, hour = divmod(rest, 100)
+        rest, day = divmod(rest, 100)
+        year, month = divmod(rest, 100)
+        date = f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
+        return date + (f" {hour - 1:02d}:{minute:02d}:{second:02d}" if hour else "")
 
     def display(self) -> str:
         """Spanish order: 02/10/2026 09:14."""

@@ -12,6 +12,7 @@ spacing ignored): old exports and ``Invitations.csv`` carry names only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -35,12 +36,14 @@ _YES: Final = frozenset({"yes", "true", "1", "sí", "si"})
 _SUFFIX = re.compile(r"^(?:[^\s]+\.|[A-ZÁÉÍÓÚÑ]{2,6}\.?)$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few names come back on every row
 def name_key(name: str) -> str:
     """A name as compared: no accents, no case, single spaces (``Lucía  FERRER`` = ``lucia ferrer``)."""
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return " ".join(folded.casefold().split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def profile_key(url: str) -> str:
     """A profile URL as compared: no scheme, ``www.``, query, trailing slash or percent-escapes."""
     url = unquote(url.strip()).casefold()
@@ -53,7 +56,7 @@ def looks_like_profile(value: str) -> bool:
     return "linkedin.com/" in value.casefold() or value.strip().casefold().startswith(("http://", "https://"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     name: str
     profile: str = ""
@@ -95,7 +98,7 @@ class _Fields:
         return {low: values[k] for low, k in by_lower.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportRow:
     """What a row of messages.csv or Invitations.csv says about its people, before the owner is known."""
 
@@ -173,18 +176,21 @@ class OwnerFinder:
 
     The owner appears in every row of their export; someone else can tie only in an export
     that is one conversation with them, and then the evidence decides: an invitation's
-    Direction, a draft, a message in a SENT folder. Memory: one counter per person.
+    Direction, a draft, a message in a SENT folder. Someone in no more than half of the rows
+    is nobody's export (a merged or made-up file): the owner is then unknown rather than
+    guessed. Memory: one counter per person.
     """
 
     appearances: Counter[str] = field(default_factory=Counter)
     evidence: Counter[str] = field(default_factory=Counter)
     names: dict[str, str] = field(default_factory=dict)  # key -> the name as first written
     profiles: dict[str, set[str]] = field(default_factory=dict)  # key -> profile keys
-    rows: int = 0
+    rows: int = 0  # rows that name anyone
 
     def add(self, row: ExportRow) -> None:
-        self.rows += 1
         people = ([row.sender] if row.sender else []) + list(row.recipients)
+        if any(p.key for p in people):
+            self.rows += 1
         for person in people:
             key = person.key
             if not key:
@@ -205,12 +211,13 @@ class OwnerFinder:
     def owner(self, given: str | None = None) -> Owner | None:
         """The owner named by ``given`` (a name or profile URL), else the one the evidence points to.
 
-        None when the export does not tell (no people, or two people tie on every count).
+        None when the export does not tell (no people, nobody in most rows, or two people tie
+        on every count).
         """
         if given is not None and given.strip():
             return self._match(given.strip())
         ranked = sorted(self.appearances, key=lambda k: (-self.appearances[k], -self.evidence[k], k))
-        if not ranked:
+        if not ranked or 2 * self.appearances[ranked[0]] <= self.rows:
             return None
         best = ranked[0]
         if len(ranked) > 1:
@@ -245,7 +252,7 @@ class OwnerFinder:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Thread:
     """One row's place in the export: its conversation, who wrote it, to whom, and when."""
 
