@@ -328,6 +328,8 @@ def test_per_message_output_gains_conversation_direction_and_owner(
     assert summary.owner is not None and summary.conversations is not None and len(summary.conversations) == 10
     # the summary: counts only in format(); names only in format_people()
     text = summary.format("out.csv")
+    # what the others want: Rodrigo's pitch counts, Lucía's own messages (her refusal too) do not
+    assert "from others: spam_sales 5 · genuine_networking 5 · gatekeeping_rejection 0 · your own messages 5" in text
     assert "10 conversations (8 in messages, 2 invitations)" in text
     assert "spam_sales 3 · genuine_networking 4 · gatekeeping_rejection 0" in text
     assert "awaiting your reply: 3" in text

@@ -115,6 +115,8 @@ class Summary:
     seconds: float = 0.0
     export: bool = False  # some input was LinkedIn's messages.csv or Invitations.csv
     owner: Owner | None = None
+    incoming: Counter[str] = field(default_factory=Counter)  # labels of the other parties' messages
+    outgoing: int = 0  # the owner's own messages (drafts included): labeled, not counted as wants
     conversations: list[Conversation] | None = None  # None: not an export, or its owner is unknown
     senders: list[Sender] = field(default_factory=list)
 
@@ -122,6 +124,12 @@ class Summary:
         """Counts only (no names, no text): what a run did."""
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         counts = " · ".join(f"{label} {self.labels[label]:,}" for label in LABELS)
+        if self.owner is not None:  # what the others want; the owner's messages are in the file, labeled
+            counts = (
+                "from others: "
+                + " · ".join(f"{label} {self.incoming[label]:,}" for label in LABELS)
+                + f" · your own messages {self.outgoing:,} (labeled in the file, not counted here)"
+            )
         unlabeled = {s: n for s, n in self.statuses.items() if s not in ("ok", "truncated")}
         lines = [
             f"intent: {self.rows:,} rows classified in {self.seconds:.1f}s ({rate:,.0f} messages/s) -> {output}",
@@ -485,6 +493,7 @@ def _run(
                     thread = threader(o.layout.kind, row.values) if threaded and threader is not None else None
                     if thread is not None:
                         values = {**values, **_thread_values(thread, thread_names)}
+                        _count_direction(summary, thread, result)
                         if collector is not None:
                             collector.add(thread, result[0], result[3], result[2], summary.rows)
                     if writer is not None:
@@ -571,6 +580,13 @@ def _merge_columns(columns: list[str], new: list[str]) -> dict[str, str]:
         elif c not in columns:
             columns.append(c)
     return rename
+
+
+def _count_direction(summary: Summary, thread: Thread, result: Result) -> None:
+    if thread.direction == "outgoing":
+        summary.outgoing += 1
+    elif thread.direction == "incoming" and result[0] is not None:
+        summary.incoming[result[0]] += 1
 
 
 def _count(summary: Summary, result: Result) -> None:
