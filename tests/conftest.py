@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from intent.config import SAMPLE_EXPORT
-from intent.model import IntentModel, build_pipeline
+from intent.config import LABELS, SAMPLE_EXPORT
+from intent.model import IntentModel, Prediction, build_pipeline
 from intent.model_io import save_model
 
 FUZZ = os.environ.get("INTENT_FUZZ") == "1"
@@ -63,3 +63,40 @@ def sample_export_zip(tmp_path: Path) -> Path:
             zf.write(f, f"Basic_LinkedInDataExport_11-27-2026/{f.name}")
         zf.writestr("Basic_LinkedInDataExport_11-27-2026/Profile.csv", "First Name,Last Name\nLucía,Ferrer\n")
     return path
+
+
+class StubModel:
+    """A model that gives each known text fixed probabilities (LABELS order): for testing policy, not the model.
+
+    A message is uncertain below ``threshold``; a text it was not given raises KeyError.
+    """
+
+    def __init__(self, probabilities: dict[str, tuple[float, float, float]], threshold: float = 0.6) -> None:
+        self.table, self.threshold = probabilities, threshold
+
+    def with_threshold(self, threshold: float | None) -> StubModel:
+        return self if threshold is None else StubModel(self.table, threshold)
+
+    def classify(self, texts: list[str], languages: tuple[str, ...] | None = ("es",)) -> list[Prediction]:
+        out = []
+        for text in texts:
+            if not text.strip():
+                out.append(Prediction(label=None, confidence=0.0, uncertain=True, status="empty"))
+                continue
+            probs = self.table[text]
+            best = max(range(len(LABELS)), key=lambda i: probs[i])
+            out.append(
+                Prediction(
+                    label=LABELS[best],
+                    confidence=probs[best],
+                    probabilities=dict(zip(LABELS, probs, strict=True)),
+                    uncertain=probs[best] < self.threshold,
+                    language="es",
+                )
+            )
+        return out
+
+
+@pytest.fixture
+def stub_model() -> type[StubModel]:
+    return StubModel

@@ -44,7 +44,15 @@ def test_every_row_in_order_with_all_columns(tmp_path: Path, mini_model_path: Pa
     rows = read_csv(out)
     assert [r["DATE"] for r in rows] == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
     assert list(rows[0])[:10] == MESSAGES_HEADER.split(",")
-    assert list(rows[0])[10:] == list(PREDICTION_COLUMNS)
+    assert list(rows[0])[10:] == ["conversation_id", "direction", "owner", *PREDICTION_COLUMNS]
+    # Luis is in every row: his export; his own message is outgoing and still labeled
+    assert [(r["conversation_id"], r["direction"]) for r in rows] == [
+        ("c1", "incoming"),
+        ("c1", "outgoing"),
+        ("c2", "incoming"),
+        ("c3", "incoming"),
+    ]
+    assert {r["owner"] for r in rows} == {"Luis"} and rows[1]["intent"] != ""
     assert rows[0]["CONTENT"] == "Hola Luis,\r\n¿15 minutos para una demo? Precio: 99€"  # kept as given
     assert [r["status"] for r in rows] == ["ok", "ok", "ok", "empty"]
     assert rows[3]["intent"] == "" and rows[3]["confidence"] == ""
@@ -90,19 +98,25 @@ def test_export_zip_keeps_invitations_without_note(tmp_path: Path, mini_model_pa
 def test_shipped_sample_export(tmp_path: Path, mini_model_path: Path) -> None:
     out = tmp_path / "sample.csv"
     summary = classify_file(str(SAMPLE_EXPORT), out, mini_model_path, BatchOptions())
-    assert summary.rows == len(read_csv(out)) == 16
+    assert summary.rows == len(read_csv(out)) == 23
+    assert summary.owner is not None and summary.owner.name == "Lucía Ferrer"
+    assert summary.conversations is not None and len(summary.conversations) == 18
 
 
 class Recorder:
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str]] = []
+        self.threads: list[batch.Thread | None] = []
         self.steps: list[tuple[int, int]] = []
 
     def progress(self, done_bytes: int, total_bytes: int) -> None:
         self.steps.append((done_bytes, total_bytes))
 
-    def row(self, source: str, text: str, values: dict[str, str], result: batch.Result) -> None:
+    def row(
+        self, source: str, text: str, values: dict[str, str], result: batch.Result, thread: batch.Thread | None
+    ) -> None:
         self.rows.append((source, text, result[4]))
+        self.threads.append(thread)
 
 
 def test_observer_sees_every_row_and_the_progress(tmp_path: Path, mini_model_path: Path) -> None:
@@ -112,6 +126,7 @@ def test_observer_sees_every_row_and_the_progress(tmp_path: Path, mini_model_pat
     assert len(seen.rows) == summary.rows == len(read_csv(out))
     assert {source for source, _, _ in seen.rows} == {"messages.csv", "Invitations.csv"}
     assert ("Invitations.csv", "", "no_message") in seen.rows  # the text as the layout reads it
+    assert all(t is not None and t.owner == "Lucía Ferrer" for t in seen.threads)  # each row's conversation
     total = sum(f.stat().st_size for f in SAMPLE_EXPORT.iterdir())
     assert seen.steps[-1] == (total, total)
     assert [done for done, _ in seen.steps] == sorted(done for done, _ in seen.steps)

@@ -56,8 +56,11 @@ def test_classify_without_input_uses_the_shipped_sample(
     assert main(["classify", "--model", str(mini_model_path), "--format", "jsonl"]) == 0
     captured = capsys.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines()]
-    assert len(records) == 16 and {r["source_file"] for r in records} == {"messages.csv", "Invitations.csv"}
-    assert "16 rows classified" in captured.err
+    assert len(records) == 23 and {r["source_file"] for r in records} == {"messages.csv", "Invitations.csv"}
+    assert "23 rows classified" in captured.err
+    assert {r["owner"] for r in records} == {"Lucía Ferrer"}
+    assert "18 conversations (11 in messages, 7 invitations)" in captured.err
+    assert "export of Lucía Ferrer" in captured.err
 
 
 def test_classify_bad_input_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,3 +110,53 @@ def test_evaluate_split_of_a_given_file(
     assert metrics["n"] == 9
     assert main(["evaluate", *common, "--split", "nope"]) == 2
     assert "no rows with split='nope'" in capsys.readouterr().err
+
+
+def test_conversations_of_the_sample_with_no_other_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's check: the shipped model, the sample export, one row per conversation."""
+    import csv
+
+    from intent.config import SAMPLE_EXPORT
+
+    monkeypatch.delenv("INTENT_MODEL", raising=False)
+    out = tmp_path / "conv.csv"
+    assert main(["classify", str(SAMPLE_EXPORT), "--conversations", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    rodrigo = [r for r in rows if r["other_party"] == "Rodrigo Salas"]
+    assert len(rodrigo) == 1
+    assert (rodrigo[0]["intent"], rodrigo[0]["last_from"], rodrigo[0]["messages_in"], rodrigo[0]["messages_out"]) == (
+        "spam_sales",
+        "owner",
+        "1",
+        "1",
+    )
+    by_party = {r["other_party"]: r for r in rows}
+    assert by_party["Javier Lozano; Paula Gil"]["awaiting_reply"] == "true"  # the group, unanswered
+    assert by_party["Andrés Mejía"]["drafts"] == "1" and by_party["Andrés Mejía"]["awaiting_reply"] == "true"
+    assert by_party["Nuria Campos"]["intent"] == "spam_sales"  # subject only
+    assert by_party["Gonzalo Ruiz"]["intent"] == "spam_sales"  # small talk, then the pitch
+    assert by_party["Irene Castro"]["status"] == "no_incoming"  # an OUTGOING invitation
+    assert by_party["Pablo Ortega"]["status"] == "no_text"  # an invitation without a note
+    err = capsys.readouterr().err
+    assert "pitched most:" in err and "Rodrigo Salas 1" in err
+    assert "genuine conversations awaiting your reply:" in err
+
+
+def test_conversations_and_owner_errors_are_one_line(
+    mini_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intent.config import SAMPLE_EXPORT
+
+    plain = tmp_path / "x.csv"
+    plain.write_text("text\nhola\n", encoding="utf-8")
+    common = ["--model", str(mini_model_path), "-o", str(tmp_path / "o.csv")]
+    assert main(["classify", str(plain), "--conversations", *common]) == 2
+    assert "conversations needs LinkedIn's export" in capsys.readouterr().err
+    assert main(["classify", str(SAMPLE_EXPORT), "--owner", "Nadie Conocido", *common]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("intent: error: --owner 'Nadie Conocido'") and "'Lucía Ferrer'" in err
+    assert main(["classify", str(SAMPLE_EXPORT), "--conversations", "--engine", "dask", *common]) == 2
+    assert "drop --engine dask" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()

@@ -269,7 +269,7 @@ def test_job_progress_rows_and_downloads(
     assert status["state"] == "done" and status["progress"] == 1.0
     data = client.get(f"/api/jobs/{status['id']}/rows").json()
     rows = data["rows"]
-    assert len(rows) == status["rows"] == 16
+    assert len(rows) == status["rows"] == 23
     assert sum(data["counts"].values()) == sum(1 for r in rows if r["intent"])
     assert all(r["sender"] for r in rows)  # FROM (messages.csv) and From (Invitations.csv)
     assert {r["month"] for r in rows} == {"2026-10"}
@@ -287,6 +287,73 @@ def test_job_progress_rows_and_downloads(
     )
 
 
+def test_job_of_an_export_has_conversations_senders_and_their_download(
+    client: TestClient, mini_model_path: Path, tmp_path: Path, sample_export_zip: Path
+) -> None:
+    archive = sample_export_zip
+    job = client.post("/api/jobs", files={"file": (archive.name, archive.read_bytes())}).json()
+    assert wait_done(client, job["id"])["state"] == "done"
+    data = client.get(f"/api/jobs/{job['id']}/rows").json()
+    rows, conversations = data["rows"], data["conversations"]
+    assert data["export"] and data["owner"] == "Lucía Ferrer"
+    # every row is in exactly one conversation, and each conversation lists its rows oldest first
+    assert sorted(n for c in conversations for n in c["rows"]) == [r["n"] for r in rows]
+    for c in conversations:
+        assert {rows[n]["conversation"] for n in c["rows"]} == {c["id"]}
+        dates = [rows[n]["date"] for n in c["rows"] if c["kind"] == "conversation"]
+        assert dates == sorted(dates)
+    rodrigo = next(c for c in conversations if c["other_party"] == ["Rodrigo Salas"])
+    assert [rows[n]["direction"] for n in rodrigo["rows"]] == ["incoming", "outgoing"]
+    assert rodrigo["last_from"] == "owner" and rodrigo["last"] == "02/10/2026 11:40"
+    draft = next(r for r in rows if r["draft"])
+    assert draft["direction"] == "outgoing" and draft["sender"] == "Lucía Ferrer"
+    assert data["awaiting"] == sum(c["awaiting_reply"] for c in conversations)
+    assert sum(data["conversation_counts"].values()) == len(conversations) == 18
+    # "Quién te escribe": people who wrote to the owner, never the owner
+    senders = {s["name"]: s for s in data["senders"]}
+    assert "Lucía Ferrer" not in senders and senders["Rodrigo Salas"]["messages"] == 1
+    assert sum(s["messages"] for s in senders.values()) == sum(r["direction"] == "incoming" for r in rows)
+
+    # the conversation download is exactly what `intent classify --conversations` writes
+    expected = tmp_path / "conv.csv"
+    classify_file(str(archive), expected, mini_model_path, BatchOptions(), conversations=True)
+    plain = client.get(f"/api/jobs/{job['id']}/download", params={"table": "conversations"})
+    assert plain.status_code == 200 and plain.content == expected.read_bytes()
+    assert "conversaciones" in plain.headers["content-disposition"]
+    excel = client.get(f"/api/jobs/{job['id']}/download", params={"table": "conversations", "format": "excel"})
+    assert excel.content.startswith(b"\xef\xbb\xbfconversation_id;kind;")
+
+
+def test_a_plain_csv_has_no_conversations(client: TestClient) -> None:
+    job = client.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": SPAM}]))}).json()
+    wait_done(client, job["id"])
+    data = client.get(f"/api/jobs/{job['id']}/rows").json()
+    assert data["conversations"] is None and not data["export"] and data["rows"][0]["conversation"] is None
+    response = client.get(f"/api/jobs/{job['id']}/download", params={"table": "conversations"})
+    assert response.status_code == 404 and "no conversations" in response.json()["detail"]
+
+
+def test_classify_file_writes_the_conversation_table(client: TestClient, sample_export_zip: Path) -> None:
+    archive = sample_export_zip
+    response = client.post(
+        "/api/classify-file", files={"file": (archive.name, archive.read_bytes())}, data={"table": "conversations"}
+    )
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == int(response.headers["x-intent-conversations"]) == 18
+    assert int(response.headers["x-intent-awaiting-reply"]) == sum(r["awaiting_reply"] == "true" for r in rows)
+    wrong = client.post(
+        "/api/classify-file",
+        files={"file": (archive.name, archive.read_bytes())},
+        data={"table": "conversations", "owner": "Persona Inexistente"},
+    )
+    assert wrong.status_code == 422 and "--owner" in wrong.json()["detail"]
+    plain = client.post(
+        "/api/classify-file", files={"file": ("a.csv", csv_bytes([{"text": SPAM}]))}, data={"table": "conversations"}
+    )
+    assert plain.status_code == 422 and plain.json()["code"] == "bad_input"
+
+
 def test_job_asks_for_the_text_column_before_starting(client: TestClient) -> None:
     data = csv_bytes([{"cuerpo": SPAM, "texto": "x"}])
     response = client.post("/api/jobs", files={"file": ("a.csv", data)})
@@ -297,7 +364,7 @@ def test_job_asks_for_the_text_column_before_starting(client: TestClient) -> Non
 
 def test_sample_job_classifies_the_shipped_export(client: TestClient) -> None:
     job = client.post("/api/jobs/sample").json()
-    assert wait_done(client, job["id"])["rows"] == 16
+    assert wait_done(client, job["id"])["rows"] == 23
 
 
 def test_unknown_and_deleted_jobs_are_404(client: TestClient) -> None:
@@ -310,8 +377,14 @@ def test_unknown_and_deleted_jobs_are_404(client: TestClient) -> None:
     assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
 
 
-def test_no_log_line_carries_message_text(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_log_line_carries_message_text(
+    client: TestClient, caplog: pytest.LogCaptureFixture, sample_export_zip: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
+    export = client.post("/api/jobs", files={"file": ("e.zip", sample_export_zip.read_bytes())}).json()
+    wait_done(client, export["id"])
+    client.get(f"/api/jobs/{export['id']}/rows")
+    assert "Rodrigo" not in caplog.text and "Lucía" not in caplog.text  # nor names: a conversation's people
     client.post("/api/classify", json={"texts": [PRIVATE]})
     client.post("/api/explain", json={"text": PRIVATE})
     job = client.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": PRIVATE}]))}).json()

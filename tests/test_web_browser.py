@@ -2,7 +2,7 @@
 
 Chromium comes from the system packages (Debian: chromium); `.ci/install-browser` installs it
 and CI sets INTENT_REQUIRE_BROWSER=1 so a missing browser fails there instead of skipping.
-Screenshots go to reports/web/ (desktop and phone widths).
+Screenshots go to reports/web/ (desktop and phone widths, conversations and messages).
 """
 
 from __future__ import annotations
@@ -108,6 +108,107 @@ def sample_rows() -> int:
     return total
 
 
+def download(page: Page, selector: str, path: Path) -> tuple[str, Path]:
+    with page.expect_download() as info:
+        page.click(selector)
+    info.value.save_as(path)
+    return info.value.suggested_filename, path
+
+
+def test_an_export_shows_conversations_first(
+    server: tuple[str, Path], page: Page, tmp_path: Path, sample_export_zip: Path
+) -> None:
+    url, log = server
+    page.goto(url)
+    page.set_input_files("#file-input", str(sample_export_zip))
+    threads = page.locator("#conversations > li.thread")
+    expect(threads.first).to_be_visible(timeout=60_000)
+    name, conv_csv = download(page, "#download-conversations-csv", tmp_path / "conv.csv")
+    assert name == "Basic_LinkedInDataExport_11-27-2026-intent-conversaciones.csv"
+    conversations = list(csv.DictReader(io.StringIO(conv_csv.read_text(encoding="utf-8"))))
+    expect(threads).to_have_count(len(conversations))
+    expect(page.locator("#results-title")).to_contain_text(f"{sample_rows()} mensajes")
+    expect(page.locator("#view-conversations")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#messages-view")).to_be_hidden()
+    expect(page.locator("#owner-note")).to_contain_text("Lucía Ferrer")
+
+    # "Te esperan" comes first, and lists the genuine conversations awaiting a reply
+    awaiting = [r for r in conversations if r["awaiting_reply"] == "true"]
+    assert awaiting and all(r["intent"] == "genuine_networking" for r in awaiting)
+    waiting = page.locator("#waiting-list li")
+    expect(waiting).to_have_count(len(awaiting))
+    box = page.locator("#waiting").bounding_box()
+    charts = page.locator(".charts").bounding_box()
+    assert box is not None and charts is not None and box["y"] < charts["y"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "page-conversations.png"), full_page=True)
+
+    # "Quién te escribe": the senders, never the owner, with counts per intent
+    senders = page.locator("#senders tbody tr")
+    expect(senders).to_have_count(10)  # the ten who wrote most; a button shows everyone
+    page.click("#senders-all")
+    wrote = {name for r in conversations if int(r["messages_in"]) for name in r["other_party"].split("; ")}
+    expect(senders).to_have_count(len(wrote))
+    assert "Lucía Ferrer" not in page.locator("#senders").inner_text()
+    rodrigo_row = senders.filter(has_text="Rodrigo Salas")
+    expect(rodrigo_row.locator("td.spam_sales")).to_have_text("1")
+
+    # Rodrigo's thread: one spam conversation, collapsed; opened, the owner's reply sits on the other side
+    rodrigo = threads.filter(has_text="Rodrigo Salas")
+    expect(rodrigo).to_have_count(1)
+    expect(rodrigo).to_have_attribute("data-intent", "spam_sales")
+    toggle = rodrigo.locator(".thread-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(rodrigo.locator(".thread-messages")).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")  # a real button: the keyboard opens it
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    messages = rodrigo.locator(".thread-messages > li")
+    expect(messages).to_have_count(2)
+    expect(messages.nth(0)).to_have_class("message in")
+    expect(messages.nth(1)).to_have_class("message out")
+    expect(messages.nth(1)).to_contain_text("Tú")
+    incoming, outgoing = messages.nth(0).bounding_box(), messages.nth(1).bounding_box()
+    assert incoming is not None and outgoing is not None
+    assert outgoing["x"] + outgoing["width"] > incoming["x"] + incoming["width"] + 20  # right-aligned
+    assert outgoing["x"] > incoming["x"]
+    page.screenshot(path=str(SCREENSHOTS / "page-thread.png"), full_page=True)
+
+    # a message's explanation from inside the thread
+    messages.nth(0).locator(".why-button").click()
+    expect(page.locator("#detail")).to_be_visible()
+    expect(page.locator("#detail-for li").first).to_be_visible(timeout=30_000)
+    page.keyboard.press("Escape")
+
+    # from "Te esperan" to the conversation, open and focused
+    page.locator("#waiting-list button", has_text="Javier Lozano").click()
+    group = threads.filter(has_text="Javier Lozano")
+    expect(group.locator(".thread-toggle")).to_be_focused()
+    expect(group.locator(".thread-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(group.locator(".awaiting")).to_have_text("te espera")
+    expect(group.locator(".thread-messages > li.in")).to_have_count(2)
+
+    # filter conversations by what the other party wants: as many as the chart says
+    spam = int(page.locator('#chart-intents [data-label="spam_sales"] .bar-count').inner_text())
+    assert spam == sum(r["intent"] == "spam_sales" for r in conversations)
+    page.select_option("#filter-intent", "spam_sales")
+    expect(threads).to_have_count(spam)
+    page.select_option("#filter-intent", "awaiting")
+    expect(threads).to_have_count(len(awaiting))
+    page.select_option("#filter-intent", "")
+
+    # a sender's name in "Quién te escribe" shows their conversations
+    rodrigo_row.locator("button").click()
+    expect(threads).to_have_count(1)
+    expect(page.locator("#search")).to_have_value("Rodrigo Salas")
+    page.fill("#search", "")
+
+    # the Excel download of the conversations
+    _, excel = download(page, "#download-conversations-excel", tmp_path / "conv-excel.csv")
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbfconversation_id;kind;other_party;")
+    assert "Rodrigo" not in log.read_text()  # the server's log names no one
+
+
 def test_upload_export_filter_explain_and_download(
     server: tuple[str, Path], page: Page, tmp_path: Path, sample_export_zip: Path
 ) -> None:
@@ -115,9 +216,13 @@ def test_upload_export_filter_explain_and_download(
     page.goto(url)
     expect(page.locator("h1")).to_have_text("intent")
     page.set_input_files("#file-input", str(sample_export_zip))
+    expect(page.locator("#conversations > li").first).to_be_visible(timeout=60_000)
+    page.click("#view-messages")  # the switch to one row per message
+    expect(page.locator("#view-messages")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#conversations-view")).to_be_hidden()
 
     rows = page.locator("#messages tbody tr")
-    expect(rows).to_have_count(sample_rows(), timeout=60_000)
+    expect(rows).to_have_count(sample_rows())
     expect(page.locator("#results-title")).to_contain_text(f"{sample_rows()} mensajes")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "page-desktop.png"), full_page=True)
@@ -154,19 +259,14 @@ def test_upload_export_filter_explain_and_download(
     expect(dialog).to_be_hidden()
 
     # download the labeled CSV, plain and for Excel
-    with page.expect_download() as info:
-        page.click("#download-csv")
-    saved = tmp_path / "labeled.csv"
-    info.value.save_as(saved)
-    assert info.value.suggested_filename == "Basic_LinkedInDataExport_11-27-2026-intent.csv"
+    name, saved = download(page, "#download-csv", tmp_path / "labeled.csv")
+    assert name == "Basic_LinkedInDataExport_11-27-2026-intent.csv"
     labeled = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert len(labeled) == sample_rows()
     assert {r["intent"] for r in labeled} - {""} <= set(LABELS)
     assert sum(r["intent"] == "spam_sales" for r in labeled) == counts["spam_sales"]
-    with page.expect_download() as info:
-        page.click("#download-excel")
-    excel = tmp_path / "excel.csv"
-    info.value.save_as(excel)
+    assert {r["direction"] for r in labeled} == {"incoming", "outgoing"}
+    _, excel = download(page, "#download-excel", tmp_path / "excel.csv")
     assert excel.read_bytes().startswith(b"\xef\xbb\xbf") and b";intent;" in excel.read_bytes().splitlines()[0]
 
 
@@ -176,7 +276,15 @@ def test_phone_width_shows_rows_as_cards(server: tuple[str, Path], browser: Brow
     page = context.new_page()
     page.goto(url)
     page.click("#sample-button")
-    expect(page.locator("#messages tbody tr")).to_have_count(sample_rows(), timeout=60_000)
+    thread = page.locator("#conversations > li.thread").filter(has_text="Rodrigo Salas")
+    expect(thread).to_be_visible(timeout=60_000)
+    thread.locator(".thread-toggle").click()
+    expect(thread.locator(".message.out")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the conversations scroll sideways on a phone ({width}px)"
+    page.screenshot(path=str(SCREENSHOTS / "page-phone-conversations.png"), full_page=True)
+    page.click("#view-messages")
+    expect(page.locator("#messages tbody tr")).to_have_count(sample_rows())
     assert page.locator("#messages thead").is_hidden()  # the table turns into cards
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
@@ -201,6 +309,10 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     page.click("#column-form button[type=submit]")
     rows = page.locator("#messages tbody tr")
     expect(rows).to_have_count(3, timeout=60_000)
+    # not an export: no conversations, no switch, no conversation download
+    expect(page.locator("#view-switch")).to_be_hidden()
+    expect(page.locator("#waiting")).to_be_hidden()
+    expect(page.locator("#download-conversations-csv")).to_be_hidden()
 
     # a message not in Spanish is labeled, marked doubtful and named as another language
     english = rows.filter(has_text="Hi John")

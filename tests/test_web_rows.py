@@ -59,3 +59,44 @@ def test_display_row_of_an_invitation_without_a_note() -> None:
     row = display_row(0, "Invitations.csv", "", values, (None, None, True, None, "no_message", ""), ColumnPicker())
     assert row["intent"] is None and row["probabilities"] is None and row["confidence"] is None
     assert row["when"] is None and row["month"] is None and row["date"] == "sin fecha"
+
+
+def test_display_row_and_conversation_of_an_export() -> None:
+    from intent.io.conversations import Conversation, Sender
+    from intent.io.owner import MESSAGE_KIND, Person, Thread
+    from intent.web.rows import display_conversation, display_sender
+
+    thread = Thread("c1", MESSAGE_KIND, "outgoing", "Lucía", Person("Lucía"), (Person("Rodrigo"),), True, None, "")
+    values = {"FROM": "Lucía", "DATE": "2026-10-02 11:40:03 UTC", "CONTENT": "x"}
+    result = ("gatekeeping_rejection", 0.9, False, (0.05, 0.05, 0.9), "ok", "es")
+    row = display_row(1, "messages.csv", "No, gracias", values, result, ColumnPicker(), thread)
+    assert (row["conversation"], row["direction"], row["draft"]) == ("c1", "outgoing", True)
+    c = Conversation(
+        "c1",
+        "conversation",
+        ("Rodrigo",),
+        (),
+        "2026-10-02 09:14:51",
+        "2026-10-02 11:40:03",
+        1,
+        1,
+        0,
+        "spam_sales",
+        0.987654,
+        False,
+        None,
+        "owner",
+        False,
+        "ok",
+        "pitch",
+        "",
+        (0, 1),
+    )
+    shown = display_conversation(c)
+    assert (shown["first"], shown["last"], shown["confidence"], shown["rows"]) == (
+        "02/10/2026 09:14",
+        "02/10/2026 11:40",
+        0.9877,
+        [0, 1],
+    )
+    assert display_sender(Sender("Rodrigo", "", {"spam_sales": 1}, 1, 1))["counts"] == {"spam_sales": 1}

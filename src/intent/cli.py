@@ -205,11 +205,15 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "(the .zip from 'Get a copy of your data', or its unpacked folder), from which "
             "messages.csv and Invitations.csv are read. LinkedIn files are recognised by their "
             "headers; in other CSVs the text column is found by name (text, message, mensaje, "
-            "content, contenido, body, cuerpo, texto) or given with --text-column."
+            "content, contenido, body, cuerpo, texto) or given with --text-column. "
+            "The export's rows also get conversation_id, direction (incoming, outgoing, unknown) and owner; "
+            "with --conversations, OUTPUT gets one row per conversation and invitation instead: what the other "
+            "party wants (their messages combined, the owner's left out) and whether they await your reply."
         ),
         epilog=(
             "examples:\n"
             "  intent classify Basic_LinkedInDataExport.zip -o bandeja.csv\n"
+            "  intent classify Basic_LinkedInDataExport.zip --conversations -o conversaciones.csv\n"
             "  intent classify mensajes.csv --text-column cuerpo -o etiquetados.csv --excel\n"
             "  cat mensajes.csv | intent classify - -o - --format jsonl --quiet\n"
             "  intent classify            (classifies a small sample export shipped with intent)\n\n"
@@ -235,6 +239,17 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="output file, or '-' for stdout (default: stdout); with --engine dask, a folder of partitions",
     )
     p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
+    p.add_argument(
+        "--conversations",
+        action="store_true",
+        help="LinkedIn's export: write one row per conversation and invitation (what the other party wants, "
+        "messages in and out, last_from, awaiting_reply) instead of one row per message",
+    )
+    p.add_argument(
+        "--owner",
+        metavar="NAME_OR_PROFILE_URL",
+        help="whose export it is, if it cannot be told from the export (the person in every conversation)",
+    )
     p.add_argument(
         "--format",
         choices=(*FORMATS, "parquet"),
@@ -278,6 +293,11 @@ def _classify_dask(args: argparse.Namespace, output: Path | None) -> int:
     from intent.config import default_model_path
     from intent.io.dask_engine import run_dask
 
+    if args.conversations or args.owner is not None:
+        raise DataError(
+            "--conversations and --owner read a LinkedIn export, which the local engine handles. Fix: drop "
+            "--engine dask."
+        )
     if output is None:
         raise DataError("--engine dask writes a folder of partitions. Fix: give -o FOLDER.")
     fmt = args.format or "parquet"
@@ -354,11 +374,17 @@ def cmd_classify(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         languages=_languages(args),
         progress=not args.quiet and sys.stderr.isatty(),
+        owner=args.owner,
     )
     model_path = args.model if args.model is not None else default_model_path()
-    summary = classify_file(list(args.input), output, model_path, options, force=args.force)
+    summary = classify_file(
+        list(args.input), output, model_path, options, force=args.force, conversations=args.conversations
+    )
     if not args.quiet:
         print(summary.format(str(output) if output else "stdout"), file=sys.stderr)
+        people = summary.format_people()  # names: printed for the user, never logged
+        if people:
+            print(people, file=sys.stderr)
     return 0
 
 

@@ -1,19 +1,22 @@
 """Batch classification of CSV files and LinkedIn exports, streamed in chunks.
 
-Every input row comes out, in input order, with all its columns plus the intent columns.
+Every input row comes out, in input order, with all its columns plus the intent columns; the
+rows of LinkedIn's export also get their conversation, direction and owner
+(`intent.io.owner`), and an export's conversations are combined (`intent.io.conversations`).
 Memory stays bounded: rows are read, classified and written a chunk at a time, with at most
-a few chunks in flight across worker processes.
+a few chunks in flight across worker processes; conversations keep a few numbers per message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import multiprocessing
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,15 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from intent.config import LABELS
 from intent.errors import DataError
+from intent.io.conversations import (
+    THREAD_COLUMNS,
+    Conversation,
+    ConversationCollector,
+    ConversationSummary,
+    Sender,
+    top_pitchers,
+    write_conversations,
+)
 from intent.io.csv_io import (
     CsvReader,
     CsvWriter,
@@ -31,6 +43,7 @@ from intent.io.csv_io import (
     spreadsheet_safe,
 )
 from intent.io.linkedin import Layout, Source, detect_layout, resolve_inputs
+from intent.io.owner import LINKEDIN_KINDS, Owner, OwnerFinder, RowReader, Thread, Threader
 
 if TYPE_CHECKING:  # the model stack is imported where a model is loaded: in workers, or for --jobs 1
     from intent.model import IntentModel
@@ -66,6 +79,7 @@ class BatchOptions:
     languages: ISO 639-1 codes treated as supported (others get status other_language);
         None skips language identification.
     progress: show a progress bar on stderr.
+    owner: whose export it is (a name or profile URL); None: found from the export itself.
     """
 
     text_column: str | None = None
@@ -77,6 +91,7 @@ class BatchOptions:
     threshold: float | None = None
     languages: tuple[str, ...] | None = ("es",)
     progress: bool = False
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
@@ -98,10 +113,23 @@ class Summary:
     skipped: int = 0
     skipped_lines: dict[str, list[int]] = field(default_factory=dict)
     seconds: float = 0.0
+    export: bool = False  # some input was LinkedIn's messages.csv or Invitations.csv
+    owner: Owner | None = None
+    incoming: Counter[str] = field(default_factory=Counter)  # labels of the other parties' messages
+    outgoing: int = 0  # the owner's own messages (drafts included): labeled, not counted as wants
+    conversations: list[Conversation] | None = None  # None: not an export, or its owner is unknown
+    senders: list[Sender] = field(default_factory=list)
 
     def format(self, output: str) -> str:
+        """Counts only (no names, no text): what a run did."""
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         counts = " · ".join(f"{label} {self.labels[label]:,}" for label in LABELS)
+        if self.owner is not None:  # what the others want; the owner's messages are in the file, labeled
+            counts = (
+                "from others: "
+                + " · ".join(f"{label} {self.incoming[label]:,}" for label in LABELS)
+                + f" · your own messages {self.outgoing:,} (labeled in the file, not counted here)"
+            )
         unlabeled = {s: n for s, n in self.statuses.items() if s not in ("ok", "truncated")}
         lines = [
             f"intent: {self.rows:,} rows classified in {self.seconds:.1f}s ({rate:,.0f} messages/s) -> {output}",
@@ -114,15 +142,36 @@ class Summary:
         for name, lines_ in self.skipped_lines.items():
             shown = ", ".join(map(str, lines_[:10])) + (" …" if len(lines_) > 10 else "")
             lines.append(f"  skipped in {name}: line(s) {shown}")
+        if self.conversations is not None:
+            lines.append(ConversationSummary.of(self.conversations).format())
+        elif self.export:
+            lines.append(
+                "  whose export this is cannot be told, so directions are unknown and conversations are not "
+                "combined. Fix: pass --owner NAME_OR_PROFILE_URL."
+            )
+        return "\n".join(lines)
+
+    def format_people(self) -> str:
+        """Names: whose export it is and who pitched most. For the user's terminal only, never a log."""
+        if self.owner is None:
+            return ""
+        how = "as given by --owner" if self.owner.found_by == "option" else "the person in every conversation"
+        lines = [f"  export of {self.owner.name} ({how})"]
+        pitched = top_pitchers(self.senders)
+        if pitched:
+            lines.append("  pitched most: " + " · ".join(f"{name} {n:,}" for name, n in pitched))
         return "\n".join(lines)
 
 
 class BatchObserver(Protocol):
-    """Watches a run without changing it: a page showing progress and rows, for example."""
+    """Watches a run without changing it: a page showing progress and rows, for example.
+
+    ``thread`` is the row's conversation, direction and people (None outside LinkedIn's export).
+    """
 
     def progress(self, done_bytes: int, total_bytes: int) -> None: ...
 
-    def row(self, source: str, text: str, values: dict[str, str], result: Result) -> None: ...
+    def row(self, source: str, text: str, values: dict[str, str], result: Result, thread: Thread | None) -> None: ...
 
 
 # ---- classification, in this process or in workers -------------------------------------
@@ -139,6 +188,11 @@ def _init_worker(model_path: str, threshold: float | None, languages: tuple[str,
 
     _WORKER_MODEL = load_model(model_path).with_threshold(threshold)
     _WORKER_LANGUAGES = languages
+
+
+def _worker_threshold() -> float:
+    assert _WORKER_MODEL is not None, "worker not initialised"
+    return _WORKER_MODEL.threshold
 
 
 def _classify_in_worker(texts: list[str]) -> list[Result]:
@@ -268,10 +322,10 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 # ---- writing ---------------------------------------------------------------------------
 
 
-def _prediction_names(input_columns: list[str]) -> dict[str, str]:
+def _prediction_names(input_columns: list[str], ours: Sequence[str] = PREDICTION_COLUMNS) -> dict[str, str]:
     """Our column names, suffixed where an input column already uses one."""
     taken = set(input_columns)
-    return {c: (f"{c}_pred" if c in taken else c) for c in PREDICTION_COLUMNS}
+    return {c: (f"{c}_pred" if c in taken else c) for c in ours}
 
 
 class _Writer:
@@ -316,16 +370,57 @@ def classify_file(
     options: BatchOptions,
     force: bool = False,
     observer: BatchObserver | None = None,
+    conversations: bool = False,
 ) -> Summary:
-    """Classify INPUT (CSV or Parquet files, folders, globs, ``-``, an export .zip) into OUTPUT (None: stdout)."""
+    """Classify INPUT (CSV or Parquet files, folders, globs, ``-``, an export .zip) into OUTPUT (None: stdout).
+
+    With ``conversations``, OUTPUT gets one row per conversation and invitation of LinkedIn's
+    export (`intent.io.conversations.CONVERSATION_COLUMNS`) instead of one row per message.
+    """
     sources = resolve_inputs([input_] if isinstance(input_, str) else input_)
     _check_output(output, sources, force)
     opened = _open_all(sources, options)
     try:
-        return _run(opened, output, model_path, options, observer)
+        mode = "conversations" if conversations else "messages"
+        return _run(opened, output, _Classifier(model_path, options), options, observer, mode)
     finally:
         for o in opened:
             o.close()
+
+
+def classify_conversations(
+    export: str | Path | Sequence[str | Path],
+    *,
+    model: Any = None,
+    owner: str | None = None,
+    languages: tuple[str, ...] | None = ("es",),
+    threshold: float | None = None,
+) -> list[Conversation]:
+    """What the other side of each conversation of a LinkedIn export wants from its owner.
+
+    ``export`` is the export's .zip or folder (or its messages.csv / Invitations.csv); ``model``
+    an `IntentModel`, a model file or None (the default model); ``owner`` whose export it is,
+    as a name or profile URL (None: found from the export). Returns one `Conversation` per
+    conversation and invitation, the most recent first. Raises `DataError` when the input is
+    not LinkedIn's export or its owner cannot be told (then pass ``owner``).
+
+    The other party's messages are combined by `intent.io.conversations.combine`: only theirs
+    count, a confident pitch decides unless everything they wrote after it is confidently
+    genuine, otherwise their latest messages weigh most.
+    """
+    from intent.api import load_model
+
+    inputs = [str(export)] if isinstance(export, str | Path) else [str(e) for e in export]
+    options = BatchOptions(owner=owner, languages=languages, threshold=threshold)
+    loaded = load_model(model) if model is None or isinstance(model, str | Path) else model
+    opened = _open_all(resolve_inputs(inputs), options)
+    try:
+        summary = _run(opened, None, _Classifier(None, options, loaded), options, None, "collect")
+    finally:
+        for o in opened:
+            o.close()
+    assert summary.conversations is not None  # _run refuses an input without them
+    return summary.conversations
 
 
 def _open_all(sources: list[Source], options: BatchOptions) -> list[_Opened]:
@@ -364,33 +459,48 @@ def _check_output(output: Path | None, sources: list[Source], force: bool) -> No
 def _run(
     opened: list[_Opened],
     output: Path | None,
-    model_path: Path,
+    classifier: _Classifier,
     options: BatchOptions,
     observer: BatchObserver | None = None,
+    mode: str = "messages",
 ) -> Summary:
+    """Classify every row; ``mode``: write the ``messages`` or the ``conversations`` to OUTPUT, or only ``collect``."""
     multi = len(opened) > 1
     columns: list[str] = [SOURCE_COLUMN] if multi else []
     renames = [_merge_columns(columns, o.reader.columns) for o in opened]
+    summary = Summary(export=any(o.layout.kind in LINKEDIN_KINDS for o in opened))
+    threader = _threader(opened, options, summary, need_owner=mode != "messages")
+    thread_names = _prediction_names(columns, THREAD_COLUMNS) if threader else {}
+    columns += list(thread_names.values())
     names = _prediction_names(columns)
-    summary = Summary()
+    collector = ConversationCollector() if threader and threader.owner else None
     started = time.perf_counter()
     total_bytes = sum(o.source.size for o in opened)
     bar = _progress_bar(total_bytes) if options.progress else None
     encoding = "utf-8-sig" if options.excel else "utf-8"
-    with atomic_output(output, encoding=encoding) as fh, _Classifier(model_path, options) as classifier:
-        writer = _Writer(fh, columns, names, options)
+    sink = atomic_output(output, encoding=encoding) if mode != "collect" else contextlib.nullcontext(None)
+    with sink as fh, classifier:
+        writer = _Writer(fh, columns, names, options) if fh is not None and mode == "messages" else None
         done_bytes = 0
         for o, rename in zip(opened, renames, strict=True):
             chunks = _chunks(iter(o.reader), options.chunk_size)
+            threaded = threader is not None and o.layout.kind in LINKEDIN_KINDS
             for rows, results in classifier.map(chunks, o.layout):
                 for row, result in zip(rows, results, strict=True):
                     values = {rename.get(k, k): v for k, v in row.values.items()} if rename else row.values
                     if multi:
                         values[SOURCE_COLUMN] = o.source.name
-                    writer.write(values, result)
+                    thread = threader(o.layout.kind, row.values) if threaded and threader is not None else None
+                    if thread is not None:
+                        values = {**values, **_thread_values(thread, thread_names)}
+                        _count_direction(summary, thread, result)
+                        if collector is not None:
+                            collector.add(thread, result[0], result[3], result[2], summary.rows)
+                    if writer is not None:
+                        writer.write(values, result)
                     _count(summary, result)
                     if observer is not None:
-                        observer.row(o.source.name, o.layout.text_of(row.values), values, result)
+                        observer.row(o.source.name, o.layout.text_of(row.values), values, result, thread)
                 if observer is not None:
                     observer.progress(done_bytes + o.progress(), total_bytes)
                 if bar is not None:
@@ -400,10 +510,63 @@ def _run(
             summary.skipped += o.reader.skipped
             if o.reader.skipped_lines:
                 summary.skipped_lines[o.source.name] = o.reader.skipped_lines
+        if collector is not None:
+            summary.conversations = collector.conversations(classifier.threshold)
+            summary.senders = collector.senders()
+        if fh is not None and mode == "conversations":
+            write_conversations(fh, summary.conversations or [], options.fmt, options.excel)
     if bar is not None:
         bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _threader(opened: list[_Opened], options: BatchOptions, summary: Summary, need_owner: bool) -> Threader | None:
+    """Find whose export it is (a first, reading-only pass over LinkedIn's files) and thread its rows.
+
+    None when no input is LinkedIn's export; with ``need_owner`` (conversations), an export
+    whose owner cannot be told is an error, since nothing could be combined.
+    """
+    linkedin = [o for o in opened if o.layout.kind in LINKEDIN_KINDS]
+    if not linkedin:
+        if options.owner is not None or need_owner:
+            what = "--owner" if options.owner is not None and not need_owner else "conversations"
+            raise DataError(
+                f"{what} needs LinkedIn's export (messages.csv or Invitations.csv, recognised by their headers); "
+                f"{', '.join(o.source.name for o in opened)} is not. Fix: point at the export's .zip or folder, "
+                "or leave out --conversations and --owner."
+            )
+        return None
+    finder = OwnerFinder()
+    read = RowReader()
+    for o in linkedin:
+        again = _open(o.source, options)
+        try:
+            for row in again.reader:
+                finder.add(read(o.layout.kind, row.values))
+        finally:
+            again.close()
+    summary.owner = finder.owner(options.owner)
+    if summary.owner is None and need_owner:
+        who = finder.contenders()
+        why = (
+            f"{' and '.join(repr(n) for n in who[:2])} are in every message"
+            if len(who) > 1
+            else "no one is in most of its messages"
+        )
+        raise DataError(
+            f"cannot tell whose export this is ({why}). Fix: pass --owner with your name as the export writes it, "
+            "or your LinkedIn profile URL."
+        )
+    return Threader(summary.owner)
+
+
+def _thread_values(thread: Thread, names: dict[str, str]) -> dict[str, str]:
+    return {
+        names["conversation_id"]: thread.conversation_id,
+        names["direction"]: thread.direction,
+        names["owner"]: thread.owner,
+    }
 
 
 def _merge_columns(columns: list[str], new: list[str]) -> dict[str, str]:
@@ -417,6 +580,13 @@ def _merge_columns(columns: list[str], new: list[str]) -> dict[str, str]:
         elif c not in columns:
             columns.append(c)
     return rename
+
+
+def _count_direction(summary: Summary, thread: Thread, result: Result) -> None:
+    if thread.direction == "outgoing":
+        summary.outgoing += 1
+    elif thread.direction == "incoming" and result[0] is not None:
+        summary.incoming[result[0]] += 1
 
 
 def _count(summary: Summary, result: Result) -> None:
@@ -435,15 +605,26 @@ def _progress_bar(total_bytes: int) -> Any:
 
 
 class _Classifier:
-    """Classifies chunks in order, in this process (jobs=1) or in a bounded window of workers."""
+    """Classifies chunks in order, in this process (jobs=1, or a model given) or in a bounded window of workers."""
 
-    def __init__(self, model_path: Path, options: BatchOptions):
+    def __init__(self, model_path: Path | None, options: BatchOptions, model: IntentModel | None = None):
         self.model_path, self.options = model_path, options
         self.pool: ProcessPoolExecutor | None = None
         self.model: IntentModel | None = None
+        self._given = model
+
+    @property
+    def threshold(self) -> float:
+        """The threshold the messages were flagged with, for combining them into conversations."""
+        if self.model is not None:
+            return self.model.threshold
+        assert self.pool is not None, "the classifier is not running"
+        return self.pool.submit(_worker_threshold).result()
 
     def __enter__(self) -> _Classifier:
-        if self.options.jobs > 1:
+        if self._given is not None:
+            self.model = self._given.with_threshold(self.options.threshold)
+        elif self.options.jobs > 1:
             self.pool = ProcessPoolExecutor(
                 max_workers=self.options.jobs,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
@@ -454,6 +635,7 @@ class _Classifier:
             from intent.api import load_model
 
             # with_threshold copies: the cached model stays as loaded
+            assert self.model_path is not None
             self.model = load_model(self.model_path).with_threshold(self.options.threshold)
         return self
 

@@ -189,8 +189,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             Literal["csv", "excel", "jsonl"], Form(description="csv, excel (BOM and ';') or jsonl")
         ] = "csv",
         threshold: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
+        table: Annotated[
+            Literal["messages", "conversations"],
+            Form(description="messages: one row per message; conversations: one row per conversation of an export"),
+        ] = "messages",
+        owner: Annotated[str | None, Form(description="Whose export it is (name or profile URL), if not found")] = None,
     ) -> FileResponse:
-        """Upload a file, get it back labeled: every row, all its columns plus the intent columns."""
+        """Upload a file, get it back labeled: every row with all its columns plus the intent columns, or
+        (``table=conversations``, LinkedIn's export only) one row per conversation with what the other party wants."""
         workdir, path = _save_upload(file, settings)
         try:
             options = BatchOptions(
@@ -199,11 +205,12 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 excel=format == "excel",
                 threshold=threshold,
                 jobs=settings.jobs,
+                owner=owner or None,
             )
             _check_unpacked(path, options, settings)
             suffix = ".jsonl" if format == "jsonl" else ".csv"
             output = Path(workdir.name) / f"labeled{suffix}"
-            summary = classify_file(str(path), output, model_path, options)
+            summary = classify_file(str(path), output, model_path, options, conversations=table == "conversations")
         except BaseException:
             workdir.cleanup()
             raise
@@ -212,10 +219,13 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             "X-Intent-Uncertain": str(summary.uncertain),
             **{f"X-Intent-Count-{label}": str(summary.labels[label]) for label in LABELS},
         }
+        if summary.conversations is not None:
+            headers["X-Intent-Conversations"] = str(len(summary.conversations))
+            headers["X-Intent-Awaiting-Reply"] = str(sum(c.awaiting_reply for c in summary.conversations))
         return FileResponse(
             output,
             media_type="application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8",
-            headers={**headers, "Content-Disposition": _attachment(_download_name(file.filename, format))},
+            headers={**headers, "Content-Disposition": _attachment(_download_name(file.filename, format, table))},
             background=BackgroundTask(workdir.cleanup),
         )
 
@@ -225,11 +235,12 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     def start_job(
         file: Annotated[UploadFile, File()],
         text_column: Annotated[str | None, Form()] = None,
+        owner: Annotated[str | None, Form(description="Whose export it is (name or profile URL), if not found")] = None,
     ) -> dict[str, Any]:
         """Start classifying an upload in the background; poll GET /api/jobs/{id} for progress."""
         workdir, path = _save_upload(file, settings)
         try:
-            options = BatchOptions(text_column=text_column or None, jobs=settings.jobs)
+            options = BatchOptions(text_column=text_column or None, jobs=settings.jobs, owner=owner or None)
             _check_unpacked(path, options, settings)
         except BaseException:
             workdir.cleanup()
@@ -255,20 +266,30 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/api/jobs/{job_id}/rows", tags=["page"])
     def job_rows(job_id: str) -> Response:
-        """The classified rows for the table, with counts per intent and per month."""
+        """The classified rows for the table, with counts per intent and per month, and an export's
+        conversations and senders."""
         job = _ready(_job(job_id))
         return StreamingResponse(job.rows_json(), media_type="application/json")
 
     @app.get("/api/jobs/{job_id}/download", tags=["page"])
-    def job_download(job_id: str, format: Annotated[Literal["csv", "excel"], Query()] = "csv") -> Response:
-        """The labeled CSV, exactly as `intent classify` writes it (plain, or for Excel in Spanish)."""
+    def job_download(
+        job_id: str,
+        format: Annotated[Literal["csv", "excel"], Query()] = "csv",
+        table: Annotated[Literal["messages", "conversations"], Query()] = "messages",
+    ) -> Response:
+        """The labeled CSV (``table=messages``) or the conversation table (``table=conversations``), exactly as
+        `intent classify` (with ``--conversations``) writes it: plain, or for Excel in Spanish."""
         job = _ready(_job(job_id))
-        assert job.labeled_csv is not None
-        data = job.labeled_csv if format == "csv" else to_excel_csv(job.labeled_csv)
+        plain = job.labeled_csv if table == "messages" else job.conversations_csv
+        if plain is None:
+            raise HTTPException(
+                404, "This file has no conversations: it is not LinkedIn's export, or whose export it is is unknown."
+            )
+        data = plain if format == "csv" else to_excel_csv(plain)
         return Response(
             data,
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": _attachment(_download_name(job.filename, format))},
+            headers={"Content-Disposition": _attachment(_download_name(job.filename, format, table))},
         )
 
     @app.delete("/api/jobs/{job_id}", status_code=204, tags=["page"])
@@ -332,9 +353,10 @@ def _too_large_text(size: int, limit: int, what: str) -> str:
     )
 
 
-def _download_name(filename: str | None, fmt: str) -> str:
+def _download_name(filename: str | None, fmt: str, table: str = "messages") -> str:
     stem = Path(_display_name(filename)).stem or "mensajes"
-    return f"{stem}-intent" + {"csv": ".csv", "excel": "-excel.csv", "jsonl": ".jsonl"}[fmt]
+    kind = "-conversaciones" if table == "conversations" else ""
+    return f"{stem}-intent{kind}" + {"csv": ".csv", "excel": "-excel.csv", "jsonl": ".jsonl"}[fmt]
 
 
 def _attachment(name: str) -> str:

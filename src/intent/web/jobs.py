@@ -25,7 +25,9 @@ from typing import Any
 from intent.config import LABELS, SERVE_JOB_TTL_SECONDS, SERVE_KEEP_JOBS
 from intent.errors import IntentError
 from intent.io.batch import BatchOptions, Result, Summary, classify_file
-from intent.web.rows import ColumnPicker, display_row
+from intent.io.conversations import ConversationSummary, write_conversations
+from intent.io.owner import Thread
+from intent.web.rows import ColumnPicker, display_conversation, display_row, display_sender
 
 log = logging.getLogger("intent.web")
 
@@ -38,7 +40,7 @@ class JobCancelled(Exception):
 
 @dataclass
 class Job:
-    """One uploaded file: its progress, and once done its table (as JSON) and labeled CSV.
+    """One uploaded file: its progress, and once done its table (as JSON), labeled CSV and conversations.
 
     Rows are serialised as they arrive, so a large file costs its JSON in memory, not a
     Python object per row.
@@ -55,6 +57,7 @@ class Job:
     months: dict[str, dict[str, int]] = field(default_factory=dict)
     uncertain: int = 0
     labeled_csv: bytes | None = None
+    conversations_csv: bytes | None = None  # None: not LinkedIn's export, or its owner is unknown
     summary: Summary | None = None
     touched: float = field(default_factory=time.monotonic)
     cancel_requested: bool = False
@@ -68,8 +71,8 @@ class Job:
         if self.cancel_requested:
             raise JobCancelled
 
-    def row(self, source: str, text: str, values: dict[str, str], result: Result) -> None:
-        r = display_row(self.n_rows, source, text, values, result, self._picker)
+    def row(self, source: str, text: str, values: dict[str, str], result: Result, thread: Thread | None) -> None:
+        r = display_row(self.n_rows, source, text, values, result, self._picker, thread)
         label = r["intent"]
         if label is not None:
             self.counts[label] += 1
@@ -106,14 +109,22 @@ class Job:
         }
 
     def rows_json(self, chunk: int = 1 << 20) -> Iterator[bytes]:
-        """The table's data as JSON, in pieces: counts per intent and per month, then the rows."""
-        head = {
+        """The table's data as JSON, in pieces: counts, conversations and senders, then the rows."""
+        summary = self.summary
+        conversations = summary.conversations if summary is not None else None
+        head: dict[str, Any] = {
             "id": self.id,
             "filename": self.filename,
             "labels": list(LABELS),
             "counts": self.counts,
             "months": dict(sorted(self.months.items())),
             "uncertain": self.uncertain,
+            "export": bool(summary and summary.export),
+            "owner": summary.owner.name if summary is not None and summary.owner is not None else None,
+            "conversations": None if conversations is None else [display_conversation(c) for c in conversations],
+            "conversation_counts": None if conversations is None else ConversationSummary.of(conversations).by_intent,
+            "awaiting": None if conversations is None else sum(c.awaiting_reply for c in conversations),
+            "senders": [display_sender(s) for s in summary.senders] if summary is not None else [],
         }
         yield json.dumps(head, ensure_ascii=False).encode("utf-8")[:-1] + b', "rows": ['
         for start in range(0, len(self._rows), chunk):
@@ -175,6 +186,10 @@ class JobStore:
             output = Path(scratch.name) / "labeled.csv"
             job.summary = classify_file(str(input_path), output, self.model_path, options, observer=job)
             job.labeled_csv = output.read_bytes()
+            if job.summary.conversations is not None:
+                table = io.StringIO(newline="")
+                write_conversations(table, job.summary.conversations)
+                job.conversations_csv = table.getvalue().encode("utf-8")
             final = "done"
             log.info("job %s: %d rows in %.1fs", job.id, job.n_rows, time.perf_counter() - started)
         except JobCancelled:

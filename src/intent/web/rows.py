@@ -1,79 +1,33 @@
-"""What the page shows of a classified row: sender, date, month, text and the prediction.
+"""What the page shows of a classified row (sender, date, month, text, prediction) and of a conversation.
 
 LinkedIn's files name their sender and date columns ``FROM``/``DATE`` (messages.csv) and
 ``From``/``Sent At`` (Invitations.csv); other CSVs use a few common names. A date becomes a
 month (``2026-10``) for the chart and a Spanish-ordered date for the table when its format can be read.
+A row of LinkedIn's export also carries its conversation and direction, so the page can show threads.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any, Final
 
 from intent.io.batch import Result
+from intent.io.conversations import Conversation, Sender
+from intent.io.dates import When, month_of, parse_date
+from intent.io.owner import Thread
 from intent.text.normalize import repair
+
+__all__ = [
+    "ColumnPicker",
+    "When",
+    "display_conversation",
+    "display_row",
+    "display_sender",
+    "month_of",
+    "parse_date",
+]
 
 SENDER_COLUMNS: Final = ("from", "sender", "remitente", "de", "autor", "author", "nombre", "name")
 DATE_COLUMNS: Final = ("date", "sent at", "fecha", "sent_at", "timestamp", "created at", "fecha de envío")
-
-_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?)?")
-_SLASHED = re.compile(
-    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)(?:,?\s+(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap])?\.?\s?(m)?)?",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class When:
-    year: int
-    month: int
-    day: int | None = None
-    time: str | None = None  # "HH:MM"
-
-    @property
-    def month_key(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    def display(self) -> str:
-        """Spanish order: 02/10/2026 09:14."""
-        if self.day is None:
-            return f"{self.month:02d}/{self.year:04d}"
-        return f"{self.day:02d}/{self.month:02d}/{self.year:04d}" + (f" {self.time}" if self.time else "")
-
-
-def parse_date(value: str) -> When | None:
-    """Read ``2026-10-02 09:14:51 UTC`` (messages.csv), ``10/1/26, 8:10 AM`` (Invitations.csv) and the like.
-
-    Slashed dates are read day-first (the Spanish habit) unless they carry AM/PM, as LinkedIn's
-    invitations do, or only one reading is possible. None when the value is not a date we can read.
-    """
-    time: str | None = None
-    if m := _ISO.match(value):
-        year, month, day = int(m[1]), int(m[2]), int(m[3]) if m[3] else None
-        if m[4]:
-            time = f"{int(m[4]):02d}:{m[5]}"
-    elif m := _SLASHED.match(value):
-        a, b, year = int(m[1]), int(m[2]), int(m[3])
-        year += 2000 if year < 100 else 0
-        us_style = bool(m[6] and m[7])
-        month, day = (b, a) if a > 12 else (a, b) if b > 12 or us_style else (b, a)
-        if m[4]:
-            hour = int(m[4])
-            if us_style:
-                hour = hour % 12 + (12 if m[6].lower() == "p" else 0)
-            time = f"{hour:02d}:{m[5]}"
-    else:
-        return None
-    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
-        return None
-    return When(year, month, day, time)
-
-
-def month_of(value: str) -> str | None:
-    """``YYYY-MM`` of a date, for the chart; None if unreadable."""
-    when = parse_date(value)
-    return when.month_key if when else None
 
 
 class ColumnPicker:
@@ -94,9 +48,15 @@ class ColumnPicker:
 
 
 def display_row(
-    n: int, source: str, text: str, values: dict[str, str], result: Result, picker: ColumnPicker
+    n: int,
+    source: str,
+    text: str,
+    values: dict[str, str],
+    result: Result,
+    picker: ColumnPicker,
+    thread: Thread | None = None,
 ) -> dict[str, Any]:
-    """One row of the page's table (JSON-ready)."""
+    """One row of the page's table (JSON-ready); ``thread``: its conversation, for an export's rows."""
     label, confidence, uncertain, probs, status, language = result
     sender_col, date_col = picker(values)
     date = values.get(date_col, "").strip() if date_col else ""
@@ -115,4 +75,41 @@ def display_row(
         "probabilities": None if probs is None else [round(p, 4) for p in probs],
         "status": status,
         "language": language,
+        "conversation": thread.conversation_id if thread else None,
+        "direction": thread.direction if thread else None,
+        "draft": thread.draft if thread else False,
     }
+
+
+def _display_date(iso: str | None) -> str | None:
+    when = parse_date(iso) if iso else None
+    return when.display() if when else None
+
+
+def display_conversation(c: Conversation) -> dict[str, Any]:
+    """One conversation for the page (JSON-ready); ``rows`` are its messages' ``n``, oldest first."""
+    return {
+        "id": c.conversation_id,
+        "kind": c.kind,
+        "other_party": list(c.other_party),
+        "title": c.title,
+        "first": _display_date(c.first_date),
+        "last": _display_date(c.last_date),
+        "last_date": c.last_date,
+        "messages_in": c.messages_in,
+        "messages_out": c.messages_out,
+        "drafts": c.drafts,
+        "intent": c.intent,
+        "confidence": None if c.confidence is None else round(c.confidence, 4),
+        "uncertain": c.uncertain,
+        "last_from": c.last_from,
+        "awaiting_reply": c.awaiting_reply,
+        "status": c.status,
+        "rule": c.rule,
+        "rows": list(c.message_rows),
+    }
+
+
+def display_sender(s: Sender) -> dict[str, Any]:
+    """One line of "Quién te escribe": a sender and their messages per intent."""
+    return {"name": s.name, "counts": s.counts, "messages": s.messages, "conversations": s.conversations}

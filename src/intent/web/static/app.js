@@ -1,5 +1,6 @@
-// intent's page: upload a file, follow its progress, browse and filter the labeled messages.
-// Plain JavaScript, no build step. Message text is only ever put in the page with textContent.
+// intent's page: upload a file, follow its progress, browse and filter the labeled messages, by conversation
+// (LinkedIn's export) or one by one. Plain JavaScript, no build step. Message text is only ever put in the page
+// with textContent.
 "use strict";
 
 const PAGE_SIZE = 100;
@@ -41,7 +42,16 @@ const FOUND = {
 const MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
 
 const $ = (id) => document.getElementById(id);
-const state = { job: null, data: null, filtered: [], shown: 0, file: null, maxUpload: null };
+const state = {
+  job: null,
+  data: null,
+  view: "messages", // or "conversations"
+  filtered: [],
+  shown: 0,
+  expanded: new Set(), // ids of the conversations shown open
+  file: null,
+  maxUpload: null,
+};
 
 // ---------- helpers ----------
 
@@ -116,6 +126,7 @@ function forgetPreviousJob() {
   if (state.job) fetch(`/api/jobs/${state.job}`, { method: "DELETE" }).catch(() => {});
   state.job = null;
   state.data = null;
+  state.expanded = new Set();
 }
 
 function send(url, form) {
@@ -178,26 +189,125 @@ async function loadRows(jobId) {
   const data = await response.json();
   if (!response.ok) return showError(errorMessage(response.status, data));
   for (const row of data.rows) row.key = fold(`${row.text} ${row.sender}`);
+  for (const conv of data.conversations || []) {
+    conv.messages = conv.rows.map((n) => data.rows[n]);
+    conv.key = fold([conv.other_party.join(" "), conv.title, ...conv.messages.map((m) => m.key)].join(" "));
+    for (const message of conv.messages) message.thread = conv;
+  }
   state.data = data;
   show("progress-box", false);
   renderResults();
 }
 
 // ---------- results ----------
+// Two views of the same rows: conversations (an export whose owner is known) and messages one by one.
+// The filters pick items of the current view; showMore() is the one place that renders them, a page at a time.
+
+const VIEWS = {
+  conversations: { container: () => $("conversations"), render: (conv) => threadItem(conv), noun: "conversaciones" },
+  messages: { container: () => $("messages").tBodies[0], render: (row) => tableRow(row), noun: "mensajes" },
+};
+
+function hasConversations() {
+  return Array.isArray(state.data.conversations);
+}
 
 function renderResults() {
   const data = state.data;
   const total = data.rows.length;
-  const labeled = Object.values(data.counts).reduce((a, b) => a + b, 0);
+  const conversations = hasConversations() ? data.conversations.length : 0;
   $("results-title").textContent =
-    `${number(total)} mensajes de ${data.filename}` + (data.uncertain ? ` · ${number(data.uncertain)} dudosos` : "");
-  $("download-csv").href = `/api/jobs/${data.id}/download?format=csv`;
-  $("download-excel").href = `/api/jobs/${data.id}/download?format=excel`;
-  renderIntentChart(data.counts, labeled);
+    `${number(total)} mensajes de ${data.filename}` +
+    (conversations ? ` · ${number(conversations)} conversaciones` : "") +
+    (data.uncertain ? ` · ${number(data.uncertain)} dudosos` : "");
+  renderDownloads(data);
+  renderOwnerNote(data);
+  renderWaiting(data);
+  renderSenders(data.senders || []);
   renderMonthChart(data.months);
+  show("view-switch", hasConversations());
+  $("filter-awaiting").hidden = !hasConversations();
   $("filter-intent").value = "";
   $("search").value = "";
   show("results", true);
+  setView(hasConversations() ? "conversations" : "messages");
+}
+
+function renderDownloads(data) {
+  $("download-csv").href = `/api/jobs/${data.id}/download?format=csv`;
+  $("download-excel").href = `/api/jobs/${data.id}/download?format=excel`;
+  $("download-conversations-csv").href = `/api/jobs/${data.id}/download?format=csv&table=conversations`;
+  $("download-conversations-excel").href = `/api/jobs/${data.id}/download?format=excel&table=conversations`;
+  show("download-conversations-csv", hasConversations());
+  show("download-conversations-excel", hasConversations());
+}
+
+function renderOwnerNote(data) {
+  let note = "";
+  if (hasConversations()) {
+    note =
+      `Exportación de ${data.owner}. Cada conversación muestra lo que quiere la otra persona: ` +
+      "tus propios mensajes se etiquetan, pero no cuentan para la conversación.";
+  } else if (data.export) {
+    note =
+      "No sabemos de quién es esta exportación (nadie aparece en todas las conversaciones), así que se muestran " +
+      "los mensajes uno a uno.";
+  }
+  $("owner-note").textContent = note;
+  show("owner-note", Boolean(note));
+}
+
+function renderWaiting(data) {
+  show("waiting", hasConversations());
+  if (!hasConversations()) return;
+  const waiting = data.conversations.filter((conv) => conv.awaiting_reply);
+  $("waiting-list").replaceChildren(
+    ...waiting.map((conv) =>
+      el("li", {}, [
+        linkButton(people(conv), () => openConversation(conv)),
+        el("span", { class: "muted", text: ` · ${conv.last || ""} · ${messageCount(conv.messages_in, "recibido")}` }),
+      ]),
+    ),
+  );
+  $("waiting-count").textContent = `(${number(waiting.length)})`;
+  show("waiting-list", waiting.length > 0);
+  show("waiting-empty", waiting.length === 0);
+}
+
+const SENDERS_SHOWN = 10;
+
+function renderSenders(senders, all = false) {
+  show("senders-box", senders.length > 0);
+  const shown = all ? senders : senders.slice(0, SENDERS_SHOWN);
+  const count = (sender, key) => number(sender.counts[key] || 0);
+  $("senders").tBodies[0].replaceChildren(
+    ...shown.map((sender) =>
+      el("tr", {}, [
+        el("th", { scope: "row" }, [linkButton(sender.name, () => searchFor(sender.name))]),
+        el("td", { text: number(sender.messages) }),
+        ...state.data.labels.map((label) => el("td", { class: `count ${label}`, text: count(sender, label) })),
+        el("td", { text: count(sender, "no_text") }),
+      ]),
+    ),
+  );
+  const more = $("senders-all");
+  more.textContent = `Ver las ${number(senders.length)} personas`;
+  more.onclick = () => renderSenders(senders, true);
+  show("senders-all", !all && senders.length > SENDERS_SHOWN);
+}
+
+function setView(view) {
+  state.view = view;
+  for (const name of Object.keys(VIEWS)) {
+    $(`view-${name}`).setAttribute("aria-pressed", String(name === view));
+    show(`${name}-view`, name === view);
+  }
+  const conversations = view === "conversations";
+  $("chart-intents-title").textContent = conversations
+    ? "Conversaciones por lo que quiere la otra persona"
+    : "Mensajes por intención";
+  const counts = conversations ? state.data.conversation_counts : state.data.counts;
+  renderIntentChart(counts, state.data.labels.reduce((sum, label) => sum + counts[label], 0));
   applyFilters();
 }
 
@@ -257,38 +367,87 @@ function renderMonthChart(months) {
   $("month-legend").replaceChildren(...legend);
 }
 
+// An item is a message row or a conversation: both have intent, uncertain and key.
+function matches(item, intent, query) {
+  const awaiting = state.view === "conversations" ? item.awaiting_reply : item.thread && item.thread.awaiting_reply;
+  if (intent === "uncertain" && !(item.uncertain && item.intent)) return false;
+  if (intent === "unlabeled" && item.intent) return false;
+  if (intent === "awaiting" && !awaiting) return false;
+  if (state.data.labels.includes(intent) && item.intent !== intent) return false;
+  return !query || item.key.includes(query);
+}
+
 function applyFilters() {
   const intent = $("filter-intent").value;
   const query = fold($("search").value.trim());
-  state.filtered = state.data.rows.filter((row) => {
-    if (intent === "uncertain" && !(row.uncertain && row.intent)) return false;
-    if (intent === "unlabeled" && row.intent) return false;
-    if (intent && !["uncertain", "unlabeled"].includes(intent) && row.intent !== intent) return false;
-    return !query || row.key.includes(query);
-  });
+  const items = state.view === "conversations" ? state.data.conversations : state.data.rows;
+  state.filtered = items.filter((item) => matches(item, intent, query));
   state.shown = 0;
-  $("messages").tBodies[0].replaceChildren();
+  VIEWS[state.view].container().replaceChildren();
   showMore();
 }
 
 function showMore() {
+  const view = VIEWS[state.view];
   const next = state.filtered.slice(state.shown, state.shown + PAGE_SIZE);
-  $("messages").tBodies[0].append(...next.map(tableRow));
+  view.container().append(...next.map(view.render));
   state.shown += next.length;
+  const all = state.view === "conversations" ? state.data.conversations.length : state.data.rows.length;
   $("shown-count").textContent =
-    `${number(state.filtered.length)} de ${number(state.data.rows.length)} mensajes` +
+    `${number(state.filtered.length)} de ${number(all)} ${view.noun}` +
     (state.shown < state.filtered.length ? ` (viendo ${number(state.shown)})` : "");
   show("more", state.shown < state.filtered.length);
 }
 
+function searchFor(text) {
+  $("filter-intent").value = "";
+  $("search").value = text;
+  setView(hasConversations() ? "conversations" : "messages");
+  $("search").focus();
+}
+
+// ---------- pieces shared by both views ----------
+
+function linkButton(text, onClick) {
+  const button = el("button", { type: "button", class: "linklike", text });
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function messageCount(n, word) {
+  return `${number(n)} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function people(conv) {
+  return conv.other_party.join(", ") || "(sin nombre)";
+}
+
+// The intent of a message or a conversation, with its doubts and status.
+function intentBadges(item) {
+  const parts = [badge(item.intent)];
+  if (item.uncertain && item.intent) parts.push(el("span", { class: "flag", text: "⚠ dudoso" }));
+  if (item.status && !["ok", "no_text", "no_incoming"].includes(item.status)) {
+    const note = STATUS_NAMES[item.status] || item.status;
+    parts.push(el("span", { class: "flag", text: item.status === "other_language" ? `${note} (${item.language})` : note }));
+  }
+  return parts;
+}
+
+function onActivate(node, action) {
+  node.addEventListener("click", action);
+  node.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      action();
+    }
+  });
+}
+
+// ---------- messages view: one table row per message ----------
+
 function tableRow(row) {
   const snippet = row.text.length > 180 ? `${row.text.slice(0, 180)}…` : row.text;
-  const intentCell = el("td", { class: "intent", "data-label": "Intención:" }, [badge(row.intent)]);
-  if (row.uncertain && row.intent) intentCell.append(el("span", { class: "flag", text: "⚠ dudoso" }));
-  if (row.status !== "ok") {
-    const note = STATUS_NAMES[row.status] || row.status;
-    intentCell.append(el("span", { class: "flag", text: row.status === "other_language" ? `${note} (${row.language})` : note }));
-  }
+  const intentCell = el("td", { class: "intent", "data-label": "Intención:" }, intentBadges(row));
   const tr = el("tr", { tabindex: "0", class: row.uncertain && row.intent ? "uncertain" : "", "data-intent": row.intent || "" }, [
     el("td", { class: "sender", "data-label": "De:", text: row.sender || "—" }),
     el("td", { class: "when", "data-label": "Fecha:", text: row.when || row.date || "—", title: row.date }),
@@ -296,15 +455,81 @@ function tableRow(row) {
     intentCell,
     el("td", { class: "conf", "data-label": "Confianza:", text: percent(row.confidence) }),
   ]);
-  const open = () => openDetail(row);
-  tr.addEventListener("click", open);
-  tr.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      open();
-    }
-  });
+  if (row.direction === "outgoing") tr.classList.add("outgoing");
+  onActivate(tr, () => openDetail(row));
   return tr;
+}
+
+// ---------- conversations view: one collapsible thread per conversation ----------
+
+const CONVERSATION_NOTES = {
+  no_text: "sin texto que clasificar",
+  no_incoming: "solo has escrito tú",
+};
+
+function threadItem(conv) {
+  const id = `thread-${state.data.conversations.indexOf(conv)}`;
+  const expanded = state.expanded.has(conv.id);
+  const toggle = el("button", { type: "button", class: "thread-toggle", "aria-expanded": String(expanded), "aria-controls": id }, [
+    el("span", { class: "thread-who", text: people(conv) }),
+    el("span", { class: "thread-meta muted", text: threadMeta(conv) }),
+  ]);
+  const messages = el("ol", { class: "thread-messages", id }, expanded ? conv.messages.map(threadMessage) : []);
+  messages.hidden = !expanded;
+  toggle.addEventListener("click", () => toggleThread(conv, toggle, messages));
+  const status = conv.intent ? intentBadges(conv) : [el("span", { class: "badge none", text: CONVERSATION_NOTES[conv.status] || "sin etiqueta" })];
+  if (conv.awaiting_reply) status.push(el("span", { class: "awaiting", text: "te espera" }));
+  if (conv.confidence != null) status.push(el("span", { class: "muted conf", text: percent(conv.confidence) }));
+  return el("li", { class: `thread${conv.uncertain && conv.intent ? " uncertain" : ""}`, "data-intent": conv.intent || "", "data-id": conv.id }, [
+    el("div", { class: "thread-head" }, [toggle, el("div", { class: "thread-intent" }, status)]),
+    messages,
+  ]);
+}
+
+function threadMeta(conv) {
+  const kind = conv.kind === "invitation" ? "invitación" : conv.title || "conversación";
+  const counts = [messageCount(conv.messages_in, "recibido"), messageCount(conv.messages_out, "enviado")];
+  if (conv.drafts) counts.push(messageCount(conv.drafts, "borrador").replace("borradors", "borradores"));
+  return [kind, conv.last, counts.join(", ")].filter(Boolean).join(" · ");
+}
+
+function toggleThread(conv, toggle, messages) {
+  const open = !state.expanded.has(conv.id);
+  if (open) state.expanded.add(conv.id);
+  else state.expanded.delete(conv.id);
+  if (open && !messages.children.length) messages.append(...conv.messages.map(threadMessage));
+  messages.hidden = !open;
+  toggle.setAttribute("aria-expanded", String(open));
+}
+
+// One message inside a thread: the other party's on the left, the owner's (and drafts) on the right.
+function threadMessage(row) {
+  const side = row.direction === "outgoing" ? "out" : row.direction === "incoming" ? "in" : "unknown";
+  const who = side === "out" ? (row.draft ? "Tú (borrador, no enviado)" : "Tú") : row.sender || "—";
+  const why = el("button", { type: "button", class: "why-button", "aria-label": `Por qué: ${row.intent ? NAMES[row.intent] : "sin etiqueta"}` }, [
+    ...intentBadges(row),
+    el("span", { class: "muted conf", text: percent(row.confidence) }),
+  ]);
+  why.addEventListener("click", () => openDetail(row));
+  return el("li", { class: `message ${side}${row.draft ? " draft" : ""}`, "data-direction": row.direction || "" }, [
+    el("p", { class: "message-meta muted", text: [who, row.when || row.date].filter(Boolean).join(" · ") }),
+    el("p", { class: "message-text", text: row.text || "(sin texto)" }),
+    why,
+  ]);
+}
+
+// From "Te esperan": show the conversation, open, in the conversations view.
+function openConversation(conv) {
+  state.expanded.add(conv.id);
+  $("filter-intent").value = "";
+  $("search").value = "";
+  setView("conversations");
+  while (!state.filtered.slice(0, state.shown).includes(conv) && state.shown < state.filtered.length) showMore();
+  const item = $("conversations").querySelector(`[data-id="${CSS.escape(conv.id)}"]`);
+  if (item) {
+    item.scrollIntoView({ block: "center" });
+    item.querySelector(".thread-toggle").focus();
+  }
 }
 
 // ---------- one message: its explanation ----------
@@ -387,6 +612,8 @@ function wire() {
     timer = setTimeout(applyFilters, 150);
   });
   $("more").addEventListener("click", showMore);
+  $("view-conversations").addEventListener("click", () => setView("conversations"));
+  $("view-messages").addEventListener("click", () => setView("messages"));
   fetch("/api/health")
     .then((r) => r.json())
     .then((health) => {
