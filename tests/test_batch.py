@@ -209,7 +209,11 @@ def test_nul_bytes_are_refused_clearly(tmp_path: Path, mini_model_path: Path) ->
 
 
 @pytest.mark.slow
-def test_jobs_2_matches_jobs_1(tmp_path: Path, mini_model_path: Path) -> None:
+def test_jobs_2_matches_jobs_1(tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", 0)  # workers even for this small file
+    started = []
+    original = batch.ProcessPoolExecutor
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or original(*a, **k))
     src = tmp_path / "many.csv"
     texts = ["no gracias", "curso de ventas por 99€", "encantada de conectar", "", "¿y tú quién eres?"] * 40
     with src.open("w", encoding="utf-8", newline="") as fh:
@@ -220,6 +224,19 @@ def test_jobs_2_matches_jobs_1(tmp_path: Path, mini_model_path: Path) -> None:
     classify_file(str(src), one, mini_model_path, BatchOptions(chunk_size=7))
     classify_file(str(src), two, mini_model_path, BatchOptions(jobs=2, chunk_size=7))
     assert one.read_bytes() == two.read_bytes()
+    assert started == [1]
+
+
+def test_a_small_input_never_starts_workers(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting workers costs more than classifying a small file: --jobs 2 runs it in-process."""
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a worker pool was started"))
+    src = tmp_path / "few.csv"
+    src.write_text("text\nno gracias\nencantada de conectar\n", encoding="utf-8")
+    assert src.stat().st_size < batch.WORKERS_FROM_BYTES
+    summary = classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions(jobs=2))
+    assert summary.rows == 2
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ def test_predict_json_from_stdin(
 def test_user_error_is_one_line_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["predict", "--model", str(tmp_path / "none.joblib"), "hola"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("intent: error:") and "Traceback" not in err and "make train" in err
+    assert err.startswith("intent: error:") and "Traceback" not in err and "intent train" in err
 
 
 def test_train_py_help_is_the_train_command() -> None:

@@ -31,7 +31,7 @@ def test_save_load_roundtrip_identical(
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ModelLoadError, match="make train"):
+    with pytest.raises(ModelLoadError, match="intent train"):
         load_model_file(tmp_path / "nope.joblib")
 
 
@@ -65,13 +65,83 @@ def test_foreign_object_is_refused(tmp_path: Path) -> None:
         load_model_file(path)
 
 
-def test_incompatible_sklearn_version(mini_model_path: Path, tmp_path: Path) -> None:
+def test_another_sklearn_version_still_loads(mini_model_path: Path, tmp_path: Path) -> None:
+    """The file holds arrays, not scikit-learn objects: a model outlives a scikit-learn upgrade."""
     path = copy_model(mini_model_path, tmp_path)
     meta_file = metadata_path(path)
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     meta["versions"] = {"scikit-learn": "0.24.2"}
     meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    assert load_model_file(path).predict("no me interesa") in (
+        "spam_sales",
+        "genuine_networking",
+        "gatekeeping_rejection",
+    )
+
+
+def test_the_file_holds_plain_data_only(mini_model_path: Path) -> None:
+    """Every byte of the model loads with an unpickler that refuses any class or function."""
+    import pickle
+
+    class NoGlobals(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> object:
+            raise AssertionError(f"the model file names {module}.{name}")
+
+    with mini_model_path.open("rb") as fh:
+        payload = NoGlobals(fh).load()
+    assert payload["format"] == "intent-model" and payload["format_version"] == 2
+    assert all(isinstance(item["data"], bytes) for item in payload["arrays"].values())
+
+
+def test_a_pickle_that_runs_code_is_refused_without_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file naming a callable (here os.system, via __reduce__) is never unpickled unless trusted."""
+    import os
+    import pickle
+
+    ran = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {ran}",))
+
+    path = tmp_path / "evil.joblib"
+    path.write_bytes(pickle.dumps(Evil()))
+    monkeypatch.delenv("INTENT_TRUST_MODEL", raising=False)
+    with pytest.raises(ModelLoadError, match="runs code when loaded"):
+        load_model_file(path)
+    assert not ran.exists()
+
+
+def test_first_format_loads_when_trusted_and_checks_its_version(
+    mini_model: IntentModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """intent 0.1 pickled the IntentModel itself: loaded only with explicit trust."""
+    path = tmp_path / "old.joblib"
+    joblib.dump(mini_model, path)
+    monkeypatch.delenv("INTENT_TRUST_MODEL", raising=False)
+    with pytest.raises(ModelLoadError, match="--trust-model"):
+        load_model_file(path)
+    loaded = load_model_file(path, trust=True)
+    assert loaded.predict(["no gracias"]) == mini_model.predict(["no gracias"])
+    monkeypatch.setenv("INTENT_TRUST_MODEL", "1")
+    assert isinstance(load_model_file(path), IntentModel)
+    meta = {"format": "intent-model", "versions": {"scikit-learn": "0.24.2"}, "model_sha256": ""}
+    from intent.model_io import sha256_of
+
+    meta["model_sha256"] = sha256_of(path)
+    metadata_path(path).write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.24\.2"):
+        load_model_file(path)
+
+
+def test_a_newer_format_is_refused_by_name(mini_model_path: Path, tmp_path: Path) -> None:
+    import pickle
+
+    payload = pickle.loads(mini_model_path.read_bytes())
+    payload["format_version"] = 99
+    path = tmp_path / "future.joblib"
+    joblib.dump(payload, path)
+    with pytest.raises(ModelLoadError, match="format 99"):
         load_model_file(path)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,3 +89,24 @@ def test_normalize_survives_control_bidi_zwj_combining_and_lone_surrogates(text:
     out = normalize(text)
     assert isinstance(out, str)
     out.encode("utf-8")  # no lone surrogate survives: the result is always valid text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hola  que\ttal\u00a0amigo", "hola que tal amigo"),  # runs and unusual spaces become one space
+        ("a b c", "a b c"),  # single spaces: untouched
+        ("holaaa ωωω niiiño", "hola ω niño"),  # any letter stretched three times, in any script
+        ("año 2000", "año xxnum"),  # digits are not stretched letters
+        ("sin emoji → ok", "sin emoji xxemoji ok"),  # arrows count as emoji
+        ("100 por ciento", "xxpercent"),
+    ],
+)
+def test_normalize_fast_paths_keep_the_rules(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_fold_accents_with_a_combining_mark_typed_apart() -> None:
+    assert fold_accents("espan\u0303ol cafe\u0301") == "español cafe"
+    assert fold_accents("informaci\u00f3n CIGÜEÑA") == "informacion CIGUEÑA"
+    assert fold_accents("東京 がんばって") == fold_accents("東京 がんばって")  # outside the table: the slow path

@@ -44,7 +44,7 @@ def test_placeholders_survive_as_tokens(pre: SpacyPreprocessor) -> None:
 
 def test_transform_shape_and_text_column(pre: SpacyPreprocessor) -> None:
     out = pre.transform(["Hola", "¿Y TÚ QUIÉN ERES?"])
-    assert out.shape == (2, 3)
+    assert out.shape == (2, 4)
     assert out[1, TEXT] == "¿y tu quien eres?"
     assert "?" in str(out[1, LEMMAS]).split()
 
@@ -128,3 +128,28 @@ def test_negation_scope_ends_at_punctuation_and_contrast() -> None:
 
 def test_function_words_keep_their_form() -> None:
     assert lemmas(SpacyPreprocessor(drop_stopwords=False), "para ti sobre todo") == ["para", "ti", "sobre", "todo"]
+
+
+def test_a_saved_models_own_lemmas_give_the_full_tables_features(mini_data: tuple[list[str], list[str]]) -> None:
+    """A loaded model tokenizes with spaCy alone and looks lemmas up in the entries it kept; the
+    lemmas, texts and structure tokens it produces are the full lookup table's."""
+    from intent.model import build_pipeline
+
+    texts, labels = mini_data
+    pipeline = build_pipeline(drop_stopwords=False).fit(texts, labels)
+    pre, features = pipeline.named_steps["preprocess"], pipeline.named_steps["features"]
+    tokens = {t for n in features.feature_names("words") for t in n.split(" ")}
+    tokens |= {n[2:] for n in features.feature_names("struct")}
+    compact = SpacyPreprocessor(drop_stopwords=False)
+    compact.lemmas_ = pre.lemma_subset(tokens)
+    assert 0 < len(compact.lemmas_) < 100_000
+    unseen = ["Ofrecemos reuniones y estaríamos encantados", "no quisimos interesarnos", *texts]
+    full, kept = pre.transform(unseen), compact.transform(unseen)
+    assert (features.transform(full) != features.transform(kept)).nnz == 0
+
+
+def test_token_kinds_are_cached_per_string_and_agree_across_batches() -> None:
+    pre = SpacyPreprocessor(drop_stopwords=False)
+    one_by_one = [pre.transform([t])[0].tolist() for t in ("no, gracias", "hola holaa", "¿y tú?")]
+    together = pre.transform(["no, gracias", "hola holaa", "¿y tú?"]).tolist()
+    assert one_by_one == together

@@ -1,8 +1,19 @@
-"""Saving and loading models safely: atomic writes, a checksum beside the file, clear errors.
+"""Saving and loading models: arrays in a joblib file that loads without running code.
 
-A model is a joblib (pickle) file, and unpickling can run code: load only model files you
-trust. The metadata file (same name, ``.json``) records the model's SHA-256, and loading
-refuses a file that does not match it.
+A pickle of Python objects runs code when it is loaded: a model file from the wrong place
+could do anything. So an intent model is not a pickle of its estimators. It is a joblib file
+holding only plain data — dicts, lists, strings, numbers and the learned arrays as bytes —
+read back by an unpickler that refuses every class or function a file could name. The
+estimators are rebuilt from that data: the spaCy pipeline from its name, the features from
+their vocabulary keys and idf, the classifier from its weights (`intent.linear`).
+
+Beside the model, a ``.json`` file (same name) records the training metadata and the model's
+SHA-256: loading refuses a file that does not match it. The checksum detects a damaged or
+half-copied file; it does not prove who made it.
+
+Files of the first format (a pickled `IntentModel`, format_version 1) run code on load and
+are refused unless the user says they trust the file (``--trust-model`` or
+``INTENT_TRUST_MODEL=1``).
 """
 
 from __future__ import annotations
@@ -12,22 +23,22 @@ import json
 import os
 import pickle
 import tempfile
-import warnings
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import joblib
-import sklearn
+import numpy as np
 
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
-from intent.text.nlp import get_nlp
+from intent.text.lemmas import LemmaTable
+from intent.text.ngrams import pack_strings
 
 FORMAT = "intent-model"
-FORMAT_VERSION = 1
-_RETRAIN = "Fix: run `make train` (or `intent train`) to build a model with this installation."
+FORMAT_VERSION = 2
+#: Set to 1 to load first-format model files (pickles, which run code on load).
+TRUST_ENV_VAR = "INTENT_TRUST_MODEL"
+_RETRAIN = "Fix: train a model with this installation (`intent train`)."
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -55,14 +66,121 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able builtins (numpy scalars and tuples included), so the file names no class."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _packed(array: np.ndarray) -> dict[str, Any]:
+    # Raw bytes, not compressed: a loaded array is then a view of the bytes just read, with no
+    # second copy (compression saved little on single-precision weights and cost memory at load).
+    array = np.ascontiguousarray(array)
+    return {"dtype": array.dtype.str, "shape": list(array.shape), "data": array.tobytes()}
+
+
+def _unpacked(item: dict[str, Any]) -> np.ndarray:
+    dtype = np.dtype(item["dtype"])
+    if dtype.hasobject:
+        raise ModelLoadError("the model file holds an object array, which a model never does")
+    return np.frombuffer(item["data"], dtype=dtype).reshape(item["shape"])
+
+
+def to_payload(model: IntentModel) -> dict[str, Any]:
+    """The model as plain data and arrays (what `save_model` writes)."""
+    from intent.linear import LinearProbabilities
+
+    pre, features, classifier = (model.pipeline.named_steps[s] for s in ("preprocess", "features", "classifier"))
+    if not isinstance(classifier, LinearProbabilities):
+        raise TypeError(f"only LinearProbabilities classifiers can be saved, not {type(classifier).__name__}")
+    arrays: dict[str, np.ndarray] = {}
+    branches = []
+    for name, table in features.tables_.items():
+        branches.append({"name": name, "analyzer": table.analyzer, "ngram_range": list(table.ngram_range)})
+        arrays[f"{name}.keys"] = table.keys
+        arrays[f"{name}.columns"] = table.columns
+        arrays[f"{name}.idf"] = table.idf
+        arrays[f"{name}.names"] = pack_strings(features.feature_names(name))
+    members = []
+    for i, member in enumerate(classifier.members_):
+        members.append({"link": member.link, "weight": member.weight})
+        arrays[f"member{i}.by_feature"] = member.by_feature
+        arrays[f"member{i}.intercept"] = member.intercept
+        if member.a is not None and member.b is not None:
+            arrays[f"member{i}.a"] = member.a
+            arrays[f"member{i}.b"] = member.b
+    tokens = {t for n in features.feature_names("words") for t in n.split(" ")}
+    tokens |= {n[2:] for n in features.feature_names("struct")}
+    lemmas = pre.lemma_subset(tokens)
+    if lemmas is not None:
+        arrays.update({f"lemmas.{name}": array for name, array in lemmas.arrays().items()})
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "labels": list(model.labels),
+        "threshold": float(model.threshold),
+        "metadata": _plain(model.metadata),
+        "preprocess": _plain(pre.get_params()),
+        "features": {**_plain(features.get_params()), "branches": branches},
+        "classifier": {"classes": [str(c) for c in classifier.classes_], "members": members},
+        "arrays": {name: _packed(a) for name, a in arrays.items()},
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> IntentModel:
+    """Rebuild the model from what `to_payload` made."""
+    from sklearn.pipeline import Pipeline
+
+    from intent.linear import LinearProbabilities, Member
+    from intent.text.features import TextFeatures
+    from intent.text.ngrams import TfidfTable
+    from intent.text.preprocess import SpacyPreprocessor
+
+    arrays = {name: _unpacked(item) for name, item in payload["arrays"].items()}
+    pre = SpacyPreprocessor(**payload["preprocess"])
+    if "lemmas.keys" in arrays:
+        pre.lemmas_ = LemmaTable.from_arrays(arrays["lemmas.keys"], arrays["lemmas.which"], arrays["lemmas.lemmas"])
+    params = {k: v for k, v in payload["features"].items() if k != "branches"}
+    for key in ("word_ngram_range", "char_ngram_range", "weights"):
+        params[key] = tuple(params[key])
+    features = TextFeatures(**params)
+    features.tables_, features.names_ = {}, {}
+    for branch in payload["features"]["branches"]:
+        name = branch["name"]
+        features.tables_[name] = TfidfTable(
+            analyzer=branch["analyzer"],
+            ngram_range=tuple(branch["ngram_range"]),
+            keys=arrays[f"{name}.keys"],
+            columns=arrays[f"{name}.columns"],
+            idf=arrays[f"{name}.idf"],
+        )
+        features.names_[name] = arrays[f"{name}.names"]  # decoded when an explanation asks
+    members = [
+        Member(
+            by_feature=arrays[f"member{i}.by_feature"],
+            intercept=arrays[f"member{i}.intercept"],
+            link=m["link"],
+            a=arrays.get(f"member{i}.a"),
+            b=arrays.get(f"member{i}.b"),
+            weight=float(m["weight"]),
+        )
+        for i, m in enumerate(payload["classifier"]["members"])
+    ]
+    classifier = LinearProbabilities.from_arrays(np.array(payload["classifier"]["classes"]), members)
+    pipeline = Pipeline([("preprocess", pre), ("features", features), ("classifier", classifier)])
+    return IntentModel(pipeline, threshold=float(payload["threshold"]), metadata=payload["metadata"])
+
+
 def save_model(model: IntentModel, path: str | Path) -> dict[str, Any]:
     """Write the model and its metadata (with the model's SHA-256); return the metadata."""
+    import joblib
+
     path = Path(path)
-    _atomic_write(path, lambda fh: joblib.dump(model, fh, compress=3))
+    payload = to_payload(model)
+    _atomic_write(path, lambda fh: joblib.dump(payload, fh))
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        **model.metadata,
+        **payload["metadata"],
         "threshold": model.threshold,
         "model_file": path.name,
         "model_sha256": sha256_of(path),
@@ -73,10 +191,6 @@ def save_model(model: IntentModel, path: str | Path) -> dict[str, Any]:
         lambda fh: fh.write((json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8")),
     )
     return meta
-
-
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
 
 
 def read_metadata(path: str | Path) -> dict[str, Any] | None:
@@ -93,7 +207,19 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
     return data
 
 
-def load_model_file(path: str | Path) -> IntentModel:
+class _DataOnly(pickle.Unpickler):
+    """Unpickles plain data only: any class or function named by the file is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"the file names {module}.{name}")
+
+
+def trusted() -> bool:
+    """Whether the user said they trust first-format model files (which run code on load)."""
+    return os.environ.get(TRUST_ENV_VAR) == "1"
+
+
+def load_model_file(path: str | Path, trust: bool = False) -> IntentModel:
     """Load and verify a model file; every failure is a `ModelLoadError` saying what to do."""
     path = Path(path)
     if not path.is_file():
@@ -101,41 +227,81 @@ def load_model_file(path: str | Path) -> IntentModel:
     if path.stat().st_size == 0:
         raise ModelLoadError(f"The model file {path} is empty (0 bytes). {_RETRAIN}")
     meta = read_metadata(path)
-    if meta is not None:
-        if meta.get("model_sha256") != sha256_of(path):
-            raise ModelLoadError(
-                f"The model file {path} does not match the SHA-256 recorded in "
-                f"{metadata_path(path).name}: it was changed or damaged. Refusing to load it. "
-                f"{_RETRAIN}"
-            )
-        trained_with = str(meta.get("versions", {}).get("scikit-learn", ""))
-        if trained_with and _minor(trained_with) != _minor(sklearn.__version__):
-            raise ModelLoadError(
-                f"The model {path} was saved with scikit-learn {trained_with}, but "
-                f"{sklearn.__version__} is installed; they are not compatible. {_RETRAIN}"
-            )
+    if meta is not None and meta.get("model_sha256") != sha256_of(path):
+        raise ModelLoadError(
+            f"The model file {path} does not match the SHA-256 recorded in {metadata_path(path).name}: it was "
+            f"changed or damaged. Refusing to load it. {_RETRAIN}"
+        )
+    try:
+        with path.open("rb") as fh:
+            payload = _DataOnly(fh).load()
+    except pickle.UnpicklingError as exc:
+        if "the file names" in str(exc):
+            return _load_first_format(path, meta, trust or trusted(), str(exc))
+        raise ModelLoadError(
+            f"{path} could not be read as an intent model: it is truncated, damaged, or not a model file. {_RETRAIN}"
+        ) from exc
+    except (EOFError, ValueError, IndexError, TypeError, KeyError, MemoryError, OverflowError) as exc:
+        raise ModelLoadError(
+            f"{path} could not be read as an intent model ({type(exc).__name__}): it is truncated, damaged, or not a "
+            f"model file. {_RETRAIN}"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelLoadError(f"{path} is not an intent model. {_RETRAIN}")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelLoadError(
+            f"{path} is an intent model of format {payload.get('format_version')}; this installation reads format "
+            f"{FORMAT_VERSION}. {_RETRAIN}"
+        )
+    try:
+        model = from_payload(payload)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelLoadError(
+            f"{path} is an incomplete or damaged intent model ({type(exc).__name__}). {_RETRAIN}"
+        ) from exc
+    _check_pipeline(model)
+    return model
+
+
+def _load_first_format(path: Path, meta: dict[str, Any] | None, trust: bool, why: str) -> IntentModel:
+    """A model saved by intent 0.1 (a pickled `IntentModel`): it runs code on load."""
+    if not trust:
+        raise ModelLoadError(
+            f"{path} is a model in the first intent format, a pickle that runs code when loaded ({why}). Refusing to "
+            f"load it. Fix: train a new model (`intent train`), or, if you made this file yourself, load it once "
+            f"with --trust-model (or {TRUST_ENV_VAR}=1) and save it again."
+        )
+    import warnings
+
+    import joblib
+    import sklearn
+
+    trained_with = str((meta or {}).get("versions", {}).get("scikit-learn", ""))
+    if trained_with and trained_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise ModelLoadError(
+            f"The model {path} was saved with scikit-learn {trained_with}, but {sklearn.__version__} is installed; "
+            f"they are not compatible. {_RETRAIN}"
+        )
     with warnings.catch_warnings():
-        # Same major.minor was checked above; patch-level pickles load fine.
         warnings.filterwarnings("ignore", category=sklearn.exceptions.InconsistentVersionWarning)
         try:
             model = joblib.load(path)
-        except (
-            EOFError,
-            pickle.UnpicklingError,
-            ValueError,
-            KeyError,
-            IndexError,
-            TypeError,
-            AttributeError,
-            ImportError,
-            zlib.error,
-            OSError,
-        ) as exc:
+        except Exception as exc:  # unpickling raises anything; all of it means "cannot use this file"
             raise ModelLoadError(
-                f"{path} could not be read as an intent model ({type(exc).__name__}): it is "
-                f"truncated, damaged, or not a model file. {_RETRAIN}"
+                f"{path} could not be read as an intent model ({type(exc).__name__}). {_RETRAIN}"
             ) from exc
     if not isinstance(model, IntentModel):
         raise ModelLoadError(f"{path} holds a {type(model).__name__}, not an intent model. {_RETRAIN}")
-    get_nlp(model.spacy_model)  # rebuild spaCy now, so a missing pipeline fails at load
+    _check_pipeline(model)
     return model
+
+
+def _check_pipeline(model: IntentModel) -> None:
+    """Build the spaCy pipeline now, so a missing one fails at load, not at the first message."""
+    from intent.text.nlp import get_nlp, get_tokenizer
+
+    pre = model.pipeline.named_steps["preprocess"]
+    if getattr(pre, "lemmas_", None) is not None:
+        get_tokenizer(pre.spacy_model)
+    else:
+        get_nlp(pre.spacy_model)

@@ -382,7 +382,8 @@ def classify_file(
     opened = _open_all(sources, options)
     try:
         mode = "conversations" if conversations else "messages"
-        return _run(opened, output, _Classifier(model_path, options), options, observer, mode)
+        classifier = _Classifier(model_path, options, total_bytes=sum(o.source.size for o in opened))
+        return _run(opened, output, classifier, options, observer, mode)
     finally:
         for o in opened:
             o.close()
@@ -604,14 +605,28 @@ def _progress_bar(total_bytes: int) -> Any:
     return tqdm(total=total_bytes, unit="B", unit_scale=True, desc="classifying", file=sys.stderr, leave=False)
 
 
-class _Classifier:
-    """Classifies chunks in order, in this process (jobs=1, or a model given) or in a bounded window of workers."""
+#: Inputs smaller than this are classified in this process whatever --jobs says: starting a
+#: worker (a new interpreter that loads the model) costs about as much as classifying some
+#: 20,000 messages, so below that workers only make the run slower.
+WORKERS_FROM_BYTES = 8_000_000
 
-    def __init__(self, model_path: Path | None, options: BatchOptions, model: IntentModel | None = None):
+
+class _Classifier:
+    """Classifies chunks in order: in this process (jobs=1, a model given, or an input too small to
+    pay for starting workers) or in a bounded window of worker processes."""
+
+    def __init__(
+        self,
+        model_path: Path | None,
+        options: BatchOptions,
+        model: IntentModel | None = None,
+        total_bytes: int | None = None,
+    ):
         self.model_path, self.options = model_path, options
         self.pool: ProcessPoolExecutor | None = None
         self.model: IntentModel | None = None
         self._given = model
+        self._small = total_bytes is not None and total_bytes < WORKERS_FROM_BYTES
 
     @property
     def threshold(self) -> float:
@@ -624,7 +639,7 @@ class _Classifier:
     def __enter__(self) -> _Classifier:
         if self._given is not None:
             self.model = self._given.with_threshold(self.options.threshold)
-        elif self.options.jobs > 1:
+        elif self.options.jobs > 1 and not self._small:
             self.pool = ProcessPoolExecutor(
                 max_workers=self.options.jobs,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent

@@ -13,6 +13,7 @@ from typing import Any
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
+from intent.linear import LinearProbabilities
 from intent.model import build_classifier
 from intent.text.features import TextFeatures
 
@@ -28,32 +29,40 @@ class Design:
 
 def downstream(seed: int) -> Pipeline:
     """The part of the model after preprocessing: features, then a classifier (set by each design)."""
-    return Pipeline([("features", TextFeatures()), ("classifier", build_classifier("logreg", seed=seed))])
+    return Pipeline(
+        [("features", TextFeatures()), ("classifier", LinearProbabilities(build_classifier("logreg", seed=seed)))]
+    )
 
 
 def designs(seed: int) -> list[Design]:
     """Every candidate, in the order they are reported."""
-    logreg = build_classifier("logreg", seed=seed)
-    svm = build_classifier("svm", seed=seed)
-    vote = VotingClassifier(
-        [("logreg", build_classifier("logreg", seed=seed)), ("svm", build_classifier("svm", seed=seed))],
-        voting="soft",
+    logreg = LinearProbabilities(build_classifier("logreg", seed=seed))
+    svm = LinearProbabilities(build_classifier("svm", seed=seed))
+    vote = LinearProbabilities(
+        VotingClassifier(
+            [("logreg", build_classifier("logreg", seed=seed)), ("svm", build_classifier("svm", seed=seed))],
+            voting="soft",
+        )
     )
     return [
         Design(
             "words+chars LR",
             "lemma 1-2-grams and character 2-5-grams, logistic regression (the first model's design)",
-            {"features__structure": [False], "classifier": [logreg], "classifier__C": [10.0, 30.0, 100.0]},
+            {"features__structure": [False], "classifier": [logreg], "classifier__estimator__C": [10.0, 30.0, 100.0]},
         ),
         Design(
             "words+chars+structure LR",
             "plus where each lemma sits (first or closing sentences) and what a negation covers",
-            {"features__structure": [True], "classifier": [logreg], "classifier__C": [10.0, 30.0, 100.0]},
+            {"features__structure": [True], "classifier": [logreg], "classifier__estimator__C": [10.0, 30.0, 100.0]},
         ),
         Design(
             "words+chars+structure SVM",
             "the same features, a linear SVM with Platt-scaled probabilities",
-            {"features__structure": [True], "classifier": [svm], "classifier__estimator__C": [0.1, 0.3, 1.0]},
+            {
+                "features__structure": [True],
+                "classifier": [svm],
+                "classifier__estimator__estimator__C": [0.1, 0.3, 1.0],
+            },
         ),
         Design(
             "words+chars+structure LR+SVM",
@@ -61,8 +70,8 @@ def designs(seed: int) -> list[Design]:
             {
                 "features__structure": [True],
                 "classifier": [vote],
-                "classifier__logreg__C": [30.0],
-                "classifier__svm__estimator__C": [0.3],
+                "classifier__estimator__logreg__C": [30.0],
+                "classifier__estimator__svm__estimator__C": [0.3],
             },
         ),
     ]
@@ -73,13 +82,14 @@ def readable(params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key == "classifier":
+            inner = value.estimator
             out[key] = (
                 "logreg+svm"
-                if isinstance(value, VotingClassifier)
+                if isinstance(inner, VotingClassifier)
                 else "svm"
-                if type(value).__name__ == "CalibratedClassifierCV"
+                if type(inner).__name__ == "CalibratedClassifierCV"
                 else "logreg"
             )
         else:
-            out[key] = list(value) if isinstance(value, tuple) else value
+            out[key.replace("__estimator", "")] = list(value) if isinstance(value, tuple) else value
     return out

@@ -81,6 +81,15 @@ def identify(text: str) -> str:
     return "es" if spanish_words >= _SPANISH_SEGMENT_SHARE * len(words) else code
 
 
+def spanish_evidence(normalized: str) -> bool:
+    """Whether the model's normalized text (repaired, masked, lowercased, accents kept) carries
+    enough Spanish-only words to answer Spanish at once: `identify`'s first check, on text the
+    model has already cleaned."""
+    words = _WORD.findall(_PLACEHOLDER.sub(" ", normalized))
+    markers = sum(w in _SPANISH_ONLY for w in words)
+    return bool(markers) and markers / len(words) >= _MARKER_SHARE
+
+
 def is_supported(language: str, supported: tuple[str, ...] = SUPPORTED) -> bool:
     """Undetermined (too short to tell) counts as supported: the flag is for what is clearly foreign."""
     return language == UNDETERMINED or language in supported

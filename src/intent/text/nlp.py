@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -48,6 +49,44 @@ def _build(name: str) -> Language:
             f"The spaCy pipeline '{name}' is not installed. Fix: install it "
             f"(pip install {name}) or train with the default pipeline 'blank:es'."
         ) from exc
+
+
+def get_tokenizer(name: str) -> Language:
+    """The process-wide blank pipeline for ``name``'s language: spaCy's tokenizer and nothing else.
+
+    A saved model brings its own lemma entries, so predicting needs no lemmatizer: this is the
+    cheap part of spaCy to build (no lookup tables to load).
+    """
+    with _LOCK:
+        return _blank(name.split(":", 1)[1] if name.startswith("blank:") else name)
+
+
+@lru_cache(maxsize=4)
+def _blank(lang: str) -> Language:
+    return spacy.blank(lang)
+
+
+@lru_cache(maxsize=2)
+def lemma_lookup(name: str) -> dict[str, str]:
+    """spaCy's lookup lemmas for a ``blank:<lang>`` pipeline, as a plain dict (form -> lemma).
+
+    Read from spacy-lookups-data's own file, which is what the lookup lemmatizer loads, so that
+    a model can keep the entries it needs by their text.
+    """
+    import gzip
+    import json
+
+    import spacy_lookups_data
+
+    lang = name.split(":", 1)[1] if name.startswith("blank:") else name
+    files = getattr(spacy_lookups_data, lang, {})
+    path = Path(str(files.get("lemma_lookup", "")))
+    for candidate in (path, path.with_name(path.name + ".gz")):
+        if candidate.is_file():
+            opener = gzip.open if candidate.suffix == ".gz" else open
+            with opener(candidate, "rt", encoding="utf-8") as fh:
+                return dict(json.load(fh))
+    raise ModelLoadError(f"spaCy's lookup lemmas for '{lang}' are not installed. Fix: pip install spacy-lookups-data.")
 
 
 def lookup_table(nlp: Language) -> Table | None:

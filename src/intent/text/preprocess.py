@@ -1,29 +1,37 @@
-"""Preprocessing transformer: raw messages -> (lemmas, normalized text) via spaCy.
+"""Preprocessing transformer: raw messages -> (lemmas, normalized text, structure) via spaCy.
 
 It is stateless (nothing is learned in ``fit``), so it can run once before a hyperparameter
 search. It keeps only the pipeline's *name*; the spaCy ``Language`` is fetched from the
-process-wide cache in `intent.text.nlp`, so pickling the model never pickles spaCy.
+process-wide cache in `intent.text.nlp`, so a saved model never carries spaCy.
+
+A saved model also carries, for the default lookup pipeline, only the lemma entries its
+vocabulary can use (`lemma_subset`): loading it then needs spaCy's tokenizer alone, not the
+half-million-entry lookup table (seconds and 150 MB at every start).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from spacy.attrs import ORTH
 from spacy.lang.es.stop_words import STOP_WORDS
 from spacy.lookups import Table
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from intent.config import DEFAULT_SPACY_MODEL, KEEP_WORDS
-from intent.text.nlp import get_nlp, lookup_table
+from intent.text.lemmas import LemmaTable
+from intent.text.nlp import get_nlp, get_tokenizer, lemma_lookup, lookup_table
 from intent.text.normalize import fold_accents, is_placeholder, normalize
 
-#: Column order of `SpacyPreprocessor.transform` output.
-LEMMAS, TEXT, STRUCTURE = 0, 1, 2
+#: Column order of `SpacyPreprocessor.transform` output: lemmas, normalized text with accents
+#: folded (what character n-grams read), structure tokens, and the normalized text as it is
+#: (accents kept: language identification reuses it).
+LEMMAS, TEXT, STRUCTURE, NORMALIZED = 0, 1, 2, 3
 
 # Tokens repeat a lot across messages: folding each distinct one once saves most of the cost.
 _fold = lru_cache(maxsize=200_000)(fold_accents)
@@ -92,26 +100,35 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         return True
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
-        """Return an object array of shape (n, 3): lemmas, normalized text, structure tokens."""
+        """Return an object array of shape (n, 4): lemmas, folded text, structure tokens, normalized text."""
         texts = [normalize(t) for t in check_texts(X)]
-        out = np.empty((len(texts), 3), dtype=object)
-        nlp = get_nlp(self.spacy_model)
-        table = lookup_table(nlp)
-        # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
-        docs = (
-            cast(Tokenizer, nlp.tokenizer).pipe(texts, batch_size=self.batch_size)
-            if table is not None
-            else nlp.pipe(texts, batch_size=self.batch_size)
-        )
+        out = np.empty((len(texts), 4), dtype=object)
+        subset: LemmaTable | None = getattr(self, "lemmas_", None)
+        if subset is not None:  # a loaded model: its own lemma entries, spaCy's tokenizer only
+            nlp = get_tokenizer(self.spacy_model)
+            table: Any = subset
+        else:
+            nlp = get_nlp(self.spacy_model)
+            table = lookup_table(nlp)
+        if table is not None:
+            # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
+            docs = list(cast(Tokenizer, nlp.tokenizer).pipe(texts, batch_size=self.batch_size))
+            kinds = _TokenKinds.of(nlp, table, self.drop_stopwords)
+            kinds.prime(docs)
+            read = kinds.lemmas
+        else:
+            docs = list(nlp.pipe(texts, batch_size=self.batch_size))
+            read = self._lemmas_of_tokens
         for i, doc in enumerate(docs):
-            lemmas, sentences, negated = self._lemmas(doc, table)
+            lemmas, sentences, negated = read(doc)
             out[i, LEMMAS] = " ".join(lemmas)
             out[i, TEXT] = fold_accents(texts[i])
             out[i, STRUCTURE] = " ".join(_structure(lemmas, sentences, negated))
+            out[i, NORMALIZED] = texts[i]
         return out
 
-    def _lemmas(self, doc: Doc, table: Table | None) -> tuple[list[str], list[int], list[bool]]:
-        """Kept lemmas, with the sentence each sits in and whether a negation covers it."""
+    def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[bool]]:
+        """Kept lemmas, sentences and negation, from a trained pipeline's own lemmas (they depend on context)."""
         lemmas: list[str] = []
         sentences: list[int] = []
         negated: list[bool] = []
@@ -138,10 +155,9 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
                 if drop and folded in _STOP_WORDS:
                     in_scope = in_scope or folded in _NEGATIONS
                     continue
-                if folded in _FUNCTION_WORDS:
-                    lemma = folded  # the lookup table's lemmas of function words are noise ("para" -> "parir")
-                else:
-                    lemma = _fold(table.get(token.orth, text) if table is not None else (token.lemma_ or text).lower())
+                lemma = folded if folded in _FUNCTION_WORDS else _fold((token.lemma_ or text).lower())
+                if not lemma or " " in lemma:  # tokens are joined by single spaces for the n-grams
+                    lemma = "_".join(lemma.split()) or "_"
             lemmas.append(lemma)
             sentences.append(sentence)
             negated.append(in_scope and not is_placeholder(lemma) and lemma not in _KEPT_PUNCT)
@@ -151,7 +167,26 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         return lemmas, sentences, negated
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array(["lemmas", "text"], dtype=object)
+        return np.array(["lemmas", "text", "structure", "normalized"], dtype=object)
+
+    def lemma_subset(self, tokens: set[str]) -> LemmaTable | None:
+        """The lookup entries a model whose vocabulary holds ``tokens`` can use, or None when the
+        pipeline does not lemmatize by lookup (a trained es_core_news_* pipeline).
+
+        A form's entry matters when its lemma, or the form itself, is a vocabulary token: with
+        the entry the model sees the lemma, without it the form. Any other form gives no feature
+        either way. So tokens looked up in this subset (form -> lemma, else the form) give the
+        model exactly the features the full table gives.
+        """
+        if lookup_table(get_nlp(self.spacy_model)) is None:
+            return None
+        return LemmaTable.of(
+            {
+                form: lemma
+                for form, lemma in lemma_lookup(self.spacy_model).items()
+                if form != lemma and form == form.lower() and (_fold(lemma) in tokens or _fold(form) in tokens)
+            }
+        )
 
 
 def _structure(lemmas: list[str], sentences: list[int], negated: list[bool]) -> list[str]:
@@ -170,3 +205,104 @@ def _structure(lemmas: list[str], sentences: list[int], negated: list[bool]) -> 
         if neg:
             out.append(NEGATED + lemma)
     return out
+
+
+_SKIP, _KEEP, _DROP = 0, 1, 2
+#: What a distinct token string means for the lemmas: (kind, ends a sentence, lemma, resets the
+#: negation scope, opens one, can be negated).
+_Kind = tuple[int, bool, str, bool, bool, bool]
+
+
+class _TokenKinds:
+    """What each distinct token string means for the lemmas, computed once per string.
+
+    Tokens repeat a great deal across messages, so instead of asking spaCy for a Token object
+    and its attributes token by token, a document's token ids are read as one array and each id
+    is looked up here. Only for lookup pipelines, where a token's lemma depends on its text alone.
+    """
+
+    _cache: ClassVar[dict[tuple[int, int, bool], _TokenKinds]] = {}
+    _LIMIT = 500_000  # distinct strings kept before the cache starts again
+
+    def __init__(self, nlp: Any, table: Table | LemmaTable, drop: bool) -> None:
+        self.nlp, self.table, self.drop = nlp, table, drop
+        self.known: dict[int, _Kind] = {}
+        self.primed: dict[int, str] = {}  # lemmas looked up for a batch, by token id
+
+    def prime(self, docs: list[Doc]) -> None:
+        """Look up the lemmas of every token not seen before, for the whole batch at once."""
+        if not isinstance(self.table, LemmaTable) or not docs:
+            return
+        orths = np.unique(np.concatenate([doc.to_array(ORTH) for doc in docs])).tolist()
+        unseen = [o for o in orths if o not in self.known]
+        strings = self.nlp.vocab.strings
+        self.primed = dict(zip(unseen, self.table.lookup([strings[o] for o in unseen]), strict=True))
+
+    def lookup(self, orth: int, text: str) -> str:
+        if isinstance(self.table, LemmaTable):
+            lemma = self.primed.get(orth)
+            return lemma if lemma is not None else self.table.lookup([text])[0]
+        return str(self.table.get(orth, text))  # spaCy's table, by the string's hash
+
+    @classmethod
+    def of(cls, nlp: Any, table: Any, drop: bool) -> _TokenKinds:
+        key = (id(nlp), id(table), drop)
+        kinds = cls._cache.get(key)
+        if kinds is None or kinds.nlp is not nlp or kinds.table is not table:
+            kinds = cls._cache[key] = cls(nlp, table, drop)
+        return kinds
+
+    def _describe(self, orth: int) -> _Kind:
+        lexeme = self.nlp.vocab[orth]
+        text = lexeme.orth_
+        ends = text in _SENTENCE_END or (lexeme.is_space and "\n" in text)
+        if lexeme.is_space:
+            return (_SKIP, ends, "", False, False, False)
+        if lexeme.is_punct:
+            kept = text in _KEPT_PUNCT  # "?" and "!" carry intent; other punctuation only ends a scope
+            return (_KEEP if kept else _SKIP, ends, _fold(text) if kept else "", True, False, False)
+        if is_placeholder(text):
+            return (_KEEP, ends, text, False, False, False)
+        folded = _fold(text)
+        resets = folded in _SCOPE_END_WORDS
+        if self.drop and folded in _STOP_WORDS:
+            return (_DROP, ends, "", resets, folded in _NEGATIONS, False)
+        # the lookup table's lemmas of function words are noise ("para" -> "parir")
+        lemma = folded if folded in _FUNCTION_WORDS else _fold(self.lookup(orth, text))
+        if not lemma or " " in lemma:  # tokens are joined by single spaces for the n-grams
+            lemma = "_".join(lemma.split()) or "_"
+        return (_KEEP, ends, lemma, resets, lemma in _NEGATIONS, lemma not in _KEPT_PUNCT)
+
+    def lemmas(self, doc: Doc) -> tuple[list[str], list[int], list[bool]]:
+        """Kept lemmas, with the sentence each sits in and whether a negation covers it."""
+        if len(self.known) > self._LIMIT:
+            self.known = {}
+        known, describe = self.known, self._describe
+        lemmas: list[str] = []
+        sentences: list[int] = []
+        negated: list[bool] = []
+        sentence, in_scope, pending = 0, False, False
+        for orth in doc.to_array(ORTH).tolist():
+            info = known.get(orth)
+            if info is None:
+                info = known[orth] = describe(orth)
+            kind, ends, lemma, resets, opens, negatable = info
+            if kind == _SKIP:
+                in_scope = in_scope and not resets
+                pending = pending or (ends and bool(lemmas))
+                continue
+            if pending:
+                sentence += 1
+                pending = False
+            if resets:
+                in_scope = False
+            if kind == _DROP:
+                in_scope = in_scope or opens
+                continue
+            lemmas.append(lemma)
+            sentences.append(sentence)
+            negated.append(in_scope and negatable)
+            if opens:
+                in_scope = True
+            pending = ends
+        return lemmas, sentences, negated

@@ -1,0 +1,377 @@
+"""N-gram features for a whole batch at once, with numpy instead of a Python loop per n-gram.
+
+scikit-learn's `TfidfVectorizer` builds every n-gram of every message as a Python string and
+looks it up in a dict: for character n-grams that is most of the model's time. Here a batch
+is turned into one array of code points, every n-gram into a 64-bit key computed from prefix
+sums (the polynomial hash of a substring, in modular arithmetic), and the keys are matched
+against the learned vocabulary's keys with a sorted search. The TF-IDF rows that come out are
+the ones `TfidfVectorizer` gives for the same vocabulary and idf (`tests/test_ngrams.py` checks
+it), so a model fitted with scikit-learn can be served with this.
+
+Two analyzers are reproduced: ``char_wb`` (character n-grams inside word boundaries, words
+padded with a space) and ``word`` (n-grams of space-separated tokens, joined by one space).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import scipy.sparse as sp
+
+_P: Final = 0x9E3779B97F4A7C15  # odd, so it has an inverse modulo 2**64
+_Q: Final = pow(_P, -1, 2**64)
+_SPACE: Final = 32
+_MIX1: Final = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2: Final = np.uint64(0x94D049BB133111EB)
+
+
+class _Powers:
+    """P**k and Q**k modulo 2**64 for k < n, grown on demand (shared by every batch)."""
+
+    def __init__(self) -> None:
+        self.p = np.ones(1, dtype=np.uint64)
+        self.q = np.ones(1, dtype=np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.p) < n:
+            size = max(n, 2 * len(self.p), 1 << 16)
+            p = np.ones(size, dtype=np.uint64)
+            q = np.ones(size, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                np.cumprod(np.full(size - 1, _P, dtype=np.uint64), out=p[1:])
+                np.cumprod(np.full(size - 1, _Q, dtype=np.uint64), out=q[1:])
+            self.p, self.q = p, q
+        return self.p, self.q
+
+
+_POWERS = _Powers()
+
+
+@dataclass
+class Buffer:
+    """A batch of documents as one array of code points: ``starts[i]:starts[i+1]`` is document i."""
+
+    codes: np.ndarray  # uint64 code points
+    starts: np.ndarray  # int64, len(documents) + 1
+    prefix: np.ndarray  # uint64, prefix[k] = sum of codes[j] * Q**j for j < k
+
+    @classmethod
+    def of(cls, documents: Sequence[str] | np.ndarray) -> Buffer:
+        joined = "".join(documents)
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        starts = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in documents], out=starts[1:])
+        _, q = _POWERS.upto(len(codes) + 1)
+        prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            np.cumsum(codes * q[: len(codes)], out=prefix[1:])
+        return cls(codes, starts, prefix)
+
+    def keys(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """The key of each substring ``codes[begin:end]`` (same text, same key, wherever it is)."""
+        p, _ = _POWERS.upto(len(self.codes) + 1)
+        with np.errstate(over="ignore"):
+            return _finish(p[end - 1] * (self.prefix[end] - self.prefix[begin]), (end - begin).astype(np.uint64))
+
+    def keys_of_length(self, n: int) -> np.ndarray:
+        """The key of every substring of length ``n``, by start position (slices: no gathers)."""
+        size = len(self.codes)
+        p, _ = _POWERS.upto(size + 1)
+        with np.errstate(over="ignore"):
+            return _finish(p[n - 1 : size] * (self.prefix[n:] - self.prefix[: size - n + 1]), np.uint64(n))
+
+    def document_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, positions, side="right") - 1
+
+    def document_of_every_position(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.starts) - 1, dtype=np.int32), np.diff(self.starts))
+
+
+def _finish(h: np.ndarray, length: np.ndarray | np.uint64) -> np.ndarray:
+    """Mix the substring's length in (so n-grams of different orders never share a key) and spread
+    every bit of the polynomial hash into the top bits, which pick a `KeyIndex` slot."""
+    h ^= length * _MIX2
+    h *= _MIX1
+    h ^= h >> np.uint64(29)
+    return h
+
+
+def pad_words(text: str) -> str:
+    """``char_wb``'s view of a text: its words, each between single spaces (empty if it has none)."""
+    words = text.split()
+    return f" {' '.join(words)} " if words else ""
+
+
+def char_wb_grams(documents: Sequence[str] | np.ndarray, n_min: int, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document index, key) of every ``char_wb`` n-gram, n_min <= n <= n_max, of every document.
+
+    From n = 2: neighbouring padded words share their space here, which only 1-grams would see.
+    """
+    if n_min < 2:
+        raise ValueError("char_wb n-grams are computed from length 2")
+    buffer = Buffer.of([pad_words(d) for d in documents])
+    size = len(buffer.codes)
+    is_space = buffer.codes == _SPACE
+    spaces = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(is_space, out=spaces[1:])
+    document = buffer.document_of_every_position()
+    docs_out, keys_out = [], []
+    for n in range(n_min, n_max + 1):
+        if size < n:
+            break
+        # A window [i, i+n) is an n-gram of one padded word when no space lies strictly inside it.
+        # Padded words are " w1 w2 " per document, documents back to back: the only window that
+        # crosses documents without an inner space is "  ", two spaces, never inside a document.
+        inside = spaces[n - 1 : size] == spaces[1 : size - n + 2] if n > 2 else ~(is_space[:-1] & is_space[1:])
+        keys_out.append(buffer.keys_of_length(n)[inside])
+        docs_out.append(document[: size - n + 1][inside])
+    if not keys_out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    return np.concatenate(docs_out), np.concatenate(keys_out)
+
+
+def word_grams(documents: Sequence[str] | np.ndarray, n_min: int, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document index, key) of every n-gram of space-separated tokens (``token_pattern=r"[^ ]+"``).
+
+    An n-gram's key is the key of its tokens joined by one space, as scikit-learn joins them; the
+    documents must separate their tokens by single spaces (the preprocessor's output does).
+    """
+    buffer = Buffer.of([f"{d} " for d in documents])  # a space ends every document's last token
+    is_space = buffer.codes == _SPACE
+    after_space = np.ones_like(is_space)
+    after_space[1:] = is_space[:-1]
+    token_begin = np.flatnonzero(~is_space & after_space)
+    token_end = np.flatnonzero(is_space[1:] & ~is_space[:-1]) + 1
+    document = buffer.document_of(token_begin)
+    docs_out, keys_out = [], []
+    for n in range(n_min, n_max + 1):
+        if len(token_begin) < n:
+            break
+        first = np.arange(len(token_begin) - n + 1)
+        last = first + n - 1
+        valid = document[first] == document[last]
+        for k in range(1, n):  # joined by exactly one space
+            valid &= token_begin[first + k] - token_end[first + k - 1] == 1
+        docs_out.append(document[first[valid]])
+        keys_out.append(buffer.keys(token_begin[first[valid]], token_end[last[valid]]))
+    if not keys_out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    return np.concatenate(docs_out), np.concatenate(keys_out)
+
+
+def pack_strings(strings: Sequence[str]) -> np.ndarray:
+    """Strings as one NUL-separated UTF-8 byte array (for a model file; none of them holds a NUL)."""
+    return np.frombuffer("\x00".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def unpack_strings(blob: np.ndarray) -> list[str]:
+    text = blob.tobytes().decode("utf-8")
+    return text.split("\x00") if text else []
+
+
+def string_keys(strings: Sequence[str]) -> np.ndarray:
+    """The key of each whole string, as `char_wb_grams` and `word_grams` compute it for an n-gram."""
+    buffer = Buffer.of(list(strings))
+    return buffer.keys(buffer.starts[:-1], buffer.starts[1:])
+
+
+class KeyIndex:
+    """An open-addressing hash table from 64-bit keys to columns, probed for a whole batch at once.
+
+    A sorted search costs a cache miss per step for each of a batch's million n-grams; a table
+    twice the vocabulary's size finds most keys at the first slot it looks at.
+    """
+
+    _EMPTY = np.uint64(0)
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
+        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1) * 1.6))))  # at most 5/8 full
+        self.mask = (1 << bits) - 1
+        self.shift = np.uint64(64 - bits)
+        self.slots = np.zeros(1 << bits, dtype=np.uint64)
+        self.columns = np.full(1 << bits, -1, dtype=np.int32)
+        if np.any(keys == self._EMPTY):
+            raise ValueError("a vocabulary key is 0, the empty-slot marker")
+        home = (keys >> self.shift).astype(np.int64)
+        waiting = np.arange(len(keys))
+        step = 0
+        # Insert in rounds: in round r every key still waiting tries home + r. When a key lands at
+        # home + r, the slots home..home+r-1 were already taken, so a lookup probing from home
+        # in order meets it before any empty slot.
+        while len(waiting):
+            slot = (home[waiting] + step) & self.mask
+            free = self.slots[slot] == self._EMPTY
+            candidates, cand_slots = waiting[free], slot[free]
+            _, first = np.unique(cand_slots, return_index=True)
+            placed, placed_slots = candidates[first], cand_slots[first]
+            self.slots[placed_slots] = keys[placed]
+            self.columns[placed_slots] = columns[placed]
+            taken = np.zeros(len(keys), dtype=bool)
+            taken[placed] = True
+            waiting = waiting[~taken[waiting]]
+            step += 1
+        self.probes = step
+
+    def lookup(self, queries: np.ndarray) -> np.ndarray:
+        """The column of each query key, or -1 for a key not in the vocabulary."""
+        out = np.full(len(queries), -1, dtype=np.int32)
+        home = (queries >> self.shift).astype(np.int64)
+        pending = np.arange(len(queries))
+        for step in range(self.probes):
+            slot = (home[pending] + step) & self.mask
+            found = self.slots[slot]
+            hit = found == queries[pending]
+            out[pending[hit]] = self.columns[slot[hit]]
+            pending = pending[~hit & (found != self._EMPTY)]
+            if not len(pending):
+                break
+        return out
+
+
+@dataclass
+class TfidfTable:
+    """A fitted TF-IDF vocabulary as arrays: sorted keys, their columns, and each column's idf.
+
+    ``transform`` gives the rows scikit-learn's `TfidfVectorizer` (``sublinear_tf=True``,
+    ``norm="l2"``) gives for the same vocabulary and idf.
+    """
+
+    analyzer: str  # "char_wb" or "word"
+    ngram_range: tuple[int, int]
+    keys: np.ndarray  # uint64, sorted
+    columns: np.ndarray  # int32, column of each key
+    idf: np.ndarray  # float32, per column
+
+    @classmethod
+    def from_vectorizer(cls, vectorizer: object) -> TfidfTable:
+        """Compile a fitted `TfidfVectorizer` (``char_wb`` or ``word`` with ``[^ ]+`` tokens)."""
+        if vectorizer.analyzer == "char_wb" and vectorizer.ngram_range[0] < 2:  # type: ignore[attr-defined]
+            raise ValueError("char_wb n-grams are computed from length 2")
+        vocabulary: dict[str, int] = vectorizer.vocabulary_  # type: ignore[attr-defined]
+        terms = list(vocabulary)
+        keys = string_keys(terms)
+        columns = np.fromiter((vocabulary[t] for t in terms), dtype=np.int32, count=len(terms))
+        if len(np.unique(keys)) != len(keys):  # two n-grams with one key: never seen, but never silent
+            raise ValueError("two vocabulary entries share a 64-bit key; refusing to build an ambiguous table")
+        order = np.argsort(keys)
+        return cls(
+            analyzer=vectorizer.analyzer,  # type: ignore[attr-defined]
+            ngram_range=tuple(vectorizer.ngram_range),  # type: ignore[attr-defined]
+            keys=keys[order],
+            columns=columns[order],
+            idf=np.asarray(vectorizer.idf_, dtype=np.float32),  # type: ignore[attr-defined]
+        )
+
+    @property
+    def n_features(self) -> int:
+        return len(self.idf)
+
+    @property
+    def index(self) -> KeyIndex:
+        """The lookup table, built on first use (cheap; not stored)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = KeyIndex(self.keys, self.columns)
+        return index
+
+    @property
+    def words(self) -> _WordColumns:
+        """The ``char_wb`` columns of each word met so far (built on first use; not stored)."""
+        words = self.__dict__.get("_words")
+        if words is None:
+            words = self.__dict__["_words"] = _WordColumns(self)
+        return words
+
+    def transform(self, documents: Sequence[str] | np.ndarray) -> sp.csr_matrix:
+        rows, indices, data = self.entries(documents)
+        indptr = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(documents)), out=indptr[1:])
+        return sp.csr_matrix((data, indices, indptr), shape=(len(documents), self.n_features))
+
+    def entries(self, documents: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The TF-IDF rows' non-zero entries (row, column, value), by row and then column."""
+        n_docs = len(documents)
+        if self.analyzer == "char_wb":
+            document, column = self.words.columns_of(documents)
+        else:
+            document, keys = word_grams(documents, *self.ngram_range)
+            column = self.index.lookup(keys)
+        known = column >= 0
+        # Count each (document, column) pair: sort their packed codes (a fast radix-like sort in
+        # numpy), then run lengths. The result comes out by document, then column.
+        packed = np.sort((document[known].astype(np.int64) << 32) | column[known].astype(np.int64))
+        boundary = np.empty(len(packed), dtype=bool)
+        boundary[:1] = True
+        np.not_equal(packed[1:], packed[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        counts = np.diff(np.append(starts, len(packed))).astype(np.float32)
+        pairs = packed[starts]
+        rows = (pairs >> 32).astype(np.int64)
+        indices = (pairs & 0xFFFFFFFF).astype(np.int32)
+        # sublinear tf, idf, then each row scaled to unit length (scikit-learn's order of operations)
+        data = (np.log(counts) + 1.0) * self.idf[indices]
+        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n_docs))
+        norms[norms == 0] = 1.0
+        return rows, indices, (data / norms[rows]).astype(np.float32)
+
+
+class _WordColumns:
+    """The vocabulary columns of each distinct word's ``char_wb`` n-grams, computed once per word.
+
+    A ``char_wb`` n-gram never crosses words, so a document's n-grams are its words' n-grams,
+    and words repeat from message to message. Each new word's columns are computed with the
+    batch machinery above and kept; a document's columns are then gathered from its words'.
+    """
+
+    _LIMIT = 300_000  # distinct words kept before the cache starts again
+
+    def __init__(self, table: TfidfTable) -> None:
+        self.table = table
+        self.reset()
+
+    def reset(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.starts = np.zeros(1, dtype=np.int64)  # word i's columns: flat[starts[i]:starts[i+1]]
+        self.flat = np.zeros(0, dtype=np.int32)
+
+    def _learn(self, words: list[str]) -> None:
+        document, keys = char_wb_grams(words, *self.table.ngram_range)
+        column = self.table.index.lookup(keys)
+        known = column >= 0
+        document, column = document[known], column[known]
+        order = np.argsort(document, kind="stable")
+        lengths = np.bincount(document, minlength=len(words))
+        base = len(self.ids)
+        for i, word in enumerate(words):
+            self.ids[word] = base + i
+        self.flat = np.concatenate([self.flat, column[order]])
+        self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(lengths)])
+
+    def columns_of(self, documents: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document index, column) of every known ``char_wb`` n-gram of every document."""
+        if len(self.ids) > self._LIMIT:
+            self.reset()
+        split = [d.split() for d in documents]
+        ids = self.ids
+        new = list(dict.fromkeys(w for words in split for w in words if w not in ids))
+        if new:
+            self._learn(new)
+        occurrences = np.fromiter((ids[w] for words in split for w in words), dtype=np.int64)
+        per_document = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(split))
+        begin, end = self.starts[occurrences], self.starts[occurrences + 1]
+        document = np.repeat(np.arange(len(split)), per_document)
+        nonempty = end > begin
+        begin, end, document = begin[nonempty], end[nonempty], document[nonempty]
+        lengths = end - begin
+        if not len(lengths):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        # the positions begin[k], begin[k]+1, ..., end[k]-1 of every occurrence, one after another:
+        # a running sum of ones that jumps from one occurrence's end to the next one's beginning
+        step = np.ones(int(lengths.sum()), dtype=np.int64)
+        heads = np.cumsum(lengths) - lengths
+        step[0] = begin[0]
+        step[heads[1:]] = begin[1:] - end[:-1] + 1
+        return np.repeat(document, lengths), self.flat[np.cumsum(step)]
