@@ -21,13 +21,13 @@ from typing import Any, BinaryIO
 import joblib
 import sklearn
 
+from intent.config import retrain_hint
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
 from intent.text.nlp import get_nlp
 
 FORMAT = "intent-model"
 FORMAT_VERSION = 1
-_RETRAIN = "Fix: run `make train` (or `intent train`) to build a model with this installation."
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -87,9 +87,9 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
     try:
         data = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"The model metadata {meta_file} is unreadable ({exc}). {_RETRAIN}") from exc
+        raise ModelLoadError(f"The model metadata {meta_file} is unreadable ({exc}). {retrain_hint()}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelLoadError(f"{meta_file} is not an intent model's metadata. {_RETRAIN}")
+        raise ModelLoadError(f"{meta_file} is not an intent model's metadata. {retrain_hint()}")
     return data
 
 
@@ -97,22 +97,22 @@ def load_model_file(path: str | Path) -> IntentModel:
     """Load and verify a model file; every failure is a `ModelLoadError` saying what to do."""
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(f"No model file at {path}. {_RETRAIN}")
+        raise ModelLoadError(f"No model file at {path}. {retrain_hint()}")
     if path.stat().st_size == 0:
-        raise ModelLoadError(f"The model file {path} is empty (0 bytes). {_RETRAIN}")
+        raise ModelLoadError(f"The model file {path} is empty (0 bytes). {retrain_hint()}")
     meta = read_metadata(path)
     if meta is not None:
         if meta.get("model_sha256") != sha256_of(path):
             raise ModelLoadError(
                 f"The model file {path} does not match the SHA-256 recorded in "
                 f"{metadata_path(path).name}: it was changed or damaged. Refusing to load it. "
-                f"{_RETRAIN}"
+                f"{retrain_hint()}"
             )
         trained_with = str(meta.get("versions", {}).get("scikit-learn", ""))
         if trained_with and _minor(trained_with) != _minor(sklearn.__version__):
             raise ModelLoadError(
                 f"The model {path} was saved with scikit-learn {trained_with}, but "
-                f"{sklearn.__version__} is installed; they are not compatible. {_RETRAIN}"
+                f"{sklearn.__version__} is installed; they are not compatible. {retrain_hint()}"
             )
     with warnings.catch_warnings():
         # Same major.minor was checked above; patch-level pickles load fine.
@@ -133,9 +133,9 @@ def load_model_file(path: str | Path) -> IntentModel:
         ) as exc:
             raise ModelLoadError(
                 f"{path} could not be read as an intent model ({type(exc).__name__}): it is "
-                f"truncated, damaged, or not a model file. {_RETRAIN}"
+                f"truncated, damaged, or not a model file. {retrain_hint()}"
             ) from exc
     if not isinstance(model, IntentModel):
-        raise ModelLoadError(f"{path} holds a {type(model).__name__}, not an intent model. {_RETRAIN}")
+        raise ModelLoadError(f"{path} holds a {type(model).__name__}, not an intent model. {retrain_hint()}")
     get_nlp(model.spacy_model)  # rebuild spaCy now, so a missing pipeline fails at load
     return model
