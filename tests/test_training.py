@@ -158,7 +158,7 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
                 "1",
                 "--textcat-epochs",
                 "0",
-                "--report-dir",
+                "--reports-dir",
                 str(tmp_path / "reports"),
                 "--quiet",
             ]
