@@ -377,3 +377,20 @@ def test_review_reads_like_classify_and_is_quiet(
     assert "--on-bad-lines skip" in capsys.readouterr().err
     args = [str(bad), "-o", "r.csv", "--model", str(mini_model_path), "--on-bad-lines", "skip"]
     assert main(["review", *args]) == 0
+
+
+def test_evaluate_a_split_of_a_saved_datasetdict(
+    mini_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datasets import DatasetDict
+
+    from intent.learn.data import load_labeled
+
+    ds = load_labeled(ROOT / "tests" / "fixtures" / "mini_corpus.csv")
+    DatasetDict({"train": ds, "validation": ds.select(range(6))}).save_to_disk(str(tmp_path / "dd"))
+    common = [str(tmp_path / "dd"), "--model", str(mini_model_path), "--reports-dir", str(tmp_path / "r")]
+    assert main(["evaluate", *common, "--split", "validation"]) == 0
+    out = capsys.readouterr().out
+    assert "dd-validation: macro-F1" in out and "(n=6)" in out
+    assert main(["evaluate", *common, "--split", "nope"]) == 2
+    assert "has splits ['train', 'validation']" in capsys.readouterr().err

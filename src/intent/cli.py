@@ -546,7 +546,11 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="labeled CSV, folder of CSVs or saved dataset (default: the shipped test set and the test split "
         "of the challenge set)",
     )
-    p.add_argument("--split", metavar="NAME", help="only the rows whose 'split' column is NAME (e.g. dev, test)")
+    p.add_argument(
+        "--split",
+        metavar="NAME",
+        help="only the rows whose 'split' column is NAME (e.g. dev, test); for a saved DatasetDict, its split NAME",
+    )
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
     _add_columns(p, labels=True)
     _add_bad_lines(p)
@@ -561,7 +565,7 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intent.learn.data import load_labeled, select_split
+    from intent.learn.data import is_dataset_dict, load_labeled, select_split
     from intent.report.evaluation import evaluate_dataset, percent
     from intent.report.files import write_report
 
@@ -584,10 +588,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for i, (path, split, name, yours) in enumerate(sets):
         columns = {"text_column": args.text_column, "label_column": args.label_column} if yours else {}
         notes: list[str] = []
+        named_splits = is_dataset_dict(path)  # a saved DatasetDict: --split names one of its splits
+        if named_splits:
+            columns["split"] = split or "train"
         ds = load_labeled(path, on_bad_lines=args.on_bad_lines, notes=notes, **columns)
         for note in notes:
             print(f"intent: note: {note}", file=sys.stderr)
-        if split:
+        if split and not named_splits:
             ds = select_split(ds, split, path)
         result = evaluate_dataset(model, ds)
         report = write_report(

@@ -61,6 +61,11 @@ class _Record:
     extra: dict[str, str]
 
 
+def is_dataset_dict(path: str | Path) -> bool:
+    """True for a folder where `save_to_disk` saved a `DatasetDict` (named splits)."""
+    return (Path(path) / "dataset_dict.json").is_file()
+
+
 def load_labeled(
     source: str | Path,
     *,
