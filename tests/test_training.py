@@ -113,11 +113,11 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
     import csv
 
     from intent.cli import main
-    from intent.config import DEFAULT_MODEL_OUTPUT
+    from intent.config import CHECKOUT_MODEL_PATH
     from intent.io.batch import BatchOptions, classify_file
     from intent.model_io import sha256_of
 
-    shipped_before = sha256_of(DEFAULT_MODEL_OUTPUT)
+    shipped_before = sha256_of(CHECKOUT_MODEL_PATH)
     inbox = tmp_path / "inbox.csv"
     messages = [
         "Te paso el contacto del proveedor de café que te comenté, avísame si te sirve",
@@ -168,7 +168,7 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
     model = load_model_file(custom)
     expected = {"networking": "genuine_networking", "venta": "spam_sales", "rechazo": "gatekeeping_rejection"}
     assert model.predict([r["text"] for r in rows]) == [expected[truth[r["text"]]] for r in rows]
-    assert sha256_of(DEFAULT_MODEL_OUTPUT) == shipped_before
+    assert sha256_of(CHECKOUT_MODEL_PATH) == shipped_before
     assert (tmp_path / "reports" / "custom" / "label_issues.csv").is_file()
 
 
