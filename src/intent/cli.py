@@ -55,7 +55,9 @@ class HelpFormatter(argparse.HelpFormatter):
                 paragraphs.append("\n".join(indent + line for line in lines))
             else:
                 paragraphs.append(
-                    textwrap.fill(" ".join(lines), width, initial_indent=indent, subsequent_indent=indent)
+                    textwrap.fill(
+                        " ".join(lines), width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+                    )
                 )
         return "\n\n".join(paragraphs)
 
