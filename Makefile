@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 train: $(STAMP)
-	$(PY) train.py $(if $(DATA),$(foreach f,$(DATA),--data $(f)))
+	$(PY) train.py --force $(if $(DATA),$(foreach f,$(DATA),--data $(f)))
 
 test: $(STAMP)
 	@.ci/install-browser >/dev/null || echo "make test: no Chromium, so the browser test is skipped (see .ci/install-browser)"
@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 	INTENT_FUZZ=1 $(PY) -m pytest -x
 
 evaluate: $(STAMP)
-	$(VENV)/bin/intent evaluate $(DATA)
+	$(VENV)/bin/intent evaluate $(DATA) --force
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests train.py hatch_build.py benchmarks

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 import intent
 from intent import api
-from intent.config import DEFAULT_MODEL_OUTPUT, LABELS
+from intent.config import CHECKOUT_MODEL_PATH, LABELS
 
 
 def test_public_surface_is_small() -> None:
@@ -40,7 +41,7 @@ def test_missing_env_model_gives_clear_error(tmp_path: Path, monkeypatch: pytest
 @pytest.mark.slow
 def test_shipped_model_labels_unmistakable_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INTENT_MODEL", raising=False)
-    assert DEFAULT_MODEL_OUTPUT.is_file(), "the trained model must be committed (run `make train`)"
+    assert CHECKOUT_MODEL_PATH.is_file(), "the trained model must be committed (run `make train`)"
     examples = {
         "Hola Juan, ¿tienes 15 minutos esta semana para una demo de nuestro software de facturación? "
         "Te dejo mi calendario: https://calendly.com/ventas-ejemplo/demo": "spam_sales",
@@ -95,3 +96,25 @@ def test_lazy_default_model_is_loaded_once_under_concurrency(
     with ThreadPoolExecutor(max_workers=8) as pool:
         labels = list(pool.map(call, range(8)))
     assert len(set(labels)) == 1 and len(calls) == 1
+
+
+def test_predict_imports_no_extra_and_no_training_stack(mini_model_path: Path, tmp_path: Path) -> None:
+    """`from intent import predict` pays only for what predicting needs (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, intent; intent.predict('hola'); "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'datasets', 'matplotlib', 'fastapi', 'uvicorn', 'starlette', 'python_multipart', 'dask', 'distributed', "
+        "'lingua'} or m.startswith(('intent.learn', 'intent.io', 'intent.web')))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "INTENT_MODEL": str(mini_model_path)},
+    )
+    assert done.stdout.strip() == ""

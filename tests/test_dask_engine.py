@@ -4,6 +4,7 @@ local cluster with two worker processes."""
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import dask.dataframe as dd  # the dev extra installs Dask; the base install does not need it
@@ -115,3 +116,78 @@ def test_dask_engine_refuses_stdin_and_mixed_kinds(mini_model_path: Path, tmp_pa
     frame(3).to_parquet(b)
     with pytest.raises(DataError, match="one kind"):
         run_dask([str(a), str(b)], tmp_path / "out", model_path=mini_model_path)
+
+
+def _multiline_csv(path: Path, n: int = 60) -> list[list[str]]:
+    rows = [["id", "text", "status"]]
+    for i in range(n):
+        text = TEXTS[i % len(TEXTS)]
+        if i % 3 == 0:
+            text = f'línea uno\n"citado", con coma\r\nlínea {i}\n{text}'  # quoted fields spanning lines
+        rows.append([f"r{i:03d}", text, "=1+1" if i % 5 == 0 else "kept"])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return rows
+
+
+def test_a_csv_is_cut_only_where_records_end(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "in.csv"
+    rows = _multiline_csv(path)
+    parts = csv_parts(path, target_bytes=300)
+    assert len(parts) > 5
+    assert parts[0].start > 0 and parts[-1].end == path.stat().st_size
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+    frames = [read_csv_part(part) for part in parts]
+    assert all(len(f) for f in frames)
+    read = [list(r) for f in frames for r in f.itertuples(index=False)]
+    assert read == rows[1:]  # every row once, in order, multiline texts whole
+
+
+def test_a_malformed_row_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "in.csv"
+    _multiline_csv(path, 30)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("x,y,z,too many\n")
+    lines = path.read_text(encoding="utf-8").count("\n")
+    parts = csv_parts(path, target_bytes=200)
+    with pytest.raises(DataError, match=rf"in.csv, line\(s\) {lines}: malformed.*--on-bad-lines skip"):
+        for part in parts:
+            read_csv_part(part)
+
+
+def test_partition_size_gives_every_worker_work() -> None:
+    from intent.io.dask_engine import MAX_PARTITION_BYTES, MIN_PARTITION_BYTES, partition_bytes
+
+    assert partition_bytes(100 << 20, 4) == (100 << 20) // 16  # 16 parts for 4 workers
+    assert partition_bytes(10_000, 4) == MIN_PARTITION_BYTES
+    assert partition_bytes(100 << 30, 2) == MAX_PARTITION_BYTES
+
+
+@pytest.mark.slow
+def test_dask_csv_output_is_byte_identical_to_local_classify(
+    mini_model_path: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from intent.io.dask_engine import run_dask
+
+    src = tmp_path / "in.csv"
+    _multiline_csv(src)
+    local = tmp_path / "local.csv"
+    classify_file(str(src), local, mini_model_path, BatchOptions())
+    capfd.readouterr()
+    out = tmp_path / "parts"
+    run = run_dask([str(src)], out, model_path=mini_model_path, fmt="csv", workers=2, target_bytes=500)
+    assert run.partitions > 2 and run.rows == 60
+    files = sorted(out.iterdir())
+    assert [f.name for f in files][:2] == ["part-00000.csv", "part-00001.csv"]
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    header = texts[0].split("\n", 1)[0]
+    assert all(t.startswith(header + "\n") for t in texts)
+    joined = header + "\n" + "".join(t.split("\n", 1)[1] for t in texts)
+    assert joined == local.read_text(encoding="utf-8")  # true/false, 4 decimals, quoting, '=1+1 escaped
+    assert "status_pred" in header and "'=1+1" in joined
+    err = capfd.readouterr().err
+    assert "Warning" not in err and "warn" not in err.lower(), err

@@ -113,11 +113,11 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
     import csv
 
     from intent.cli import main
-    from intent.config import DEFAULT_MODEL_OUTPUT
+    from intent.config import CHECKOUT_MODEL_PATH
     from intent.io.batch import BatchOptions, classify_file
     from intent.model_io import sha256_of
 
-    shipped_before = sha256_of(DEFAULT_MODEL_OUTPUT)
+    shipped_before = sha256_of(CHECKOUT_MODEL_PATH)
     inbox = tmp_path / "inbox.csv"
     messages = [
         "Te paso el contacto del proveedor de café que te comenté, avísame si te sirve",
@@ -158,7 +158,7 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
                 "1",
                 "--textcat-epochs",
                 "0",
-                "--report-dir",
+                "--reports-dir",
                 str(tmp_path / "reports"),
                 "--quiet",
             ]
@@ -168,7 +168,7 @@ def test_classify_review_correct_train_loop(tmp_path: Path, mini_model_path: Pat
     model = load_model_file(custom)
     expected = {"networking": "genuine_networking", "venta": "spam_sales", "rechazo": "gatekeeping_rejection"}
     assert model.predict([r["text"] for r in rows]) == [expected[truth[r["text"]]] for r in rows]
-    assert sha256_of(DEFAULT_MODEL_OUTPUT) == shipped_before
+    assert sha256_of(CHECKOUT_MODEL_PATH) == shipped_before
     assert (tmp_path / "reports" / "custom" / "label_issues.csv").is_file()
 
 
@@ -211,3 +211,44 @@ def test_fail_on_label_issues_stops_before_saving(tmp_path: Path) -> None:
         run(s)
     assert not (tmp_path / "m.joblib").exists()
     assert (tmp_path / "r" / "m" / "label_issues.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "model"), [([], "intent-es.joblib"), (["--data", str(FIXTURE)], "intent-custom.joblib")]
+)
+def test_train_py_writes_into_the_checkout_wherever_it_runs(
+    argv: list[str], model: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`make train` (train.py) replaces the checkout's shipped model; `intent train` writes where the user is."""
+    import runpy
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    seen: dict[str, TrainSettings] = {}
+    monkeypatch.setattr("intent.learn.training.run", lambda settings: seen.setdefault("s", settings) and {})
+    monkeypatch.setattr("intent.learn.training.format_report", lambda meta: "")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["train.py", "--quiet", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(root / "train.py"), run_name="__main__")
+    assert exit_.value.code == 0
+    assert seen["s"].output == root / "models" / model and seen["s"].report_dir == root / "reports"
+
+
+def test_the_users_column_names_apply_to_the_users_files_only(tmp_path: Path) -> None:
+    from intent.config import CHALLENGE_CSV, TEST_CSV, TRAIN_CSV
+    from intent.learn.training import _columns
+
+    s = TrainSettings(text_column="cuerpo", label_column="etiqueta", on_bad_lines="skip")
+    mine = {"text_column": "cuerpo", "label_column": "etiqueta", "on_bad_lines": "skip"}
+    assert _columns(s, tmp_path / "mine.csv") == mine
+    for shipped in (TRAIN_CSV, TEST_CSV, CHALLENGE_CSV):
+        assert _columns(s, shipped) == {}
+
+
+def test_no_silent_overwrite_of_a_model(tmp_path: Path) -> None:
+    s = settings(tmp_path, "m")
+    (tmp_path / "m.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(DataError, match=r"m.json already exists.*--force"):
+        run(s)
+    assert (tmp_path / "m.json").read_text(encoding="utf-8") == "{}"

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from intent.config import LABELS, REPORTS_DIR, SAMPLE_EXPORT
+from intent.config import LABELS, PROJECT_DIR, SAMPLE_EXPORT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = os.environ.get("INTENT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = REPORTS_DIR / "web"
+SCREENSHOTS = PROJECT_DIR / "reports" / "web"  # the checkout's reports/, wherever pytest runs
 # Headless, and quiet: no calls home, which this machine's closed network would refuse.
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,30 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     for needle in ("/api/classify", "/api/classify-file", "127.0.0.1", "--max-upload-mb", "--max-texts"):
         assert needle in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
+    signum: int, status: int, mini_model_path: Path, tmp_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "intent", "serve", "--port", "0", "--model", str(mini_model_path), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    watchdog = threading.Timer(120, proc.kill)  # never hang the suite
+    watchdog.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "the page is at" in line:
+                break
+        proc.send_signal(signum)
+        rest = proc.stderr.read()
+        assert proc.wait() == status, rest
+        assert "Traceback" not in rest and "intent: stopped" in rest
+    finally:
+        watchdog.cancel()
+        proc.kill()

@@ -1,7 +1,13 @@
 """The `intent` command: one entry point, one subcommand per job.
 
 User mistakes (a missing file, a bad column, a damaged model) print one clear line and exit
-with status 2; anything else is a bug and keeps its traceback.
+with status 2; anything else is a bug and keeps its traceback. Ctrl-C exits 130 and SIGTERM
+143, after the same clean-up (no half-written output). Files a command writes go under the
+current folder unless told otherwise, and their paths are printed.
+
+The same idea has the same option everywhere: ``-o/--output`` (what is written), ``--force``
+(replace it), ``--quiet`` (nothing but the result), ``--reports-dir`` (where reports go),
+``--text-column``/``--label-column`` (which columns to read), ``--model`` (which model).
 """
 
 from __future__ import annotations
@@ -11,24 +17,132 @@ import json
 import os
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from intent import __version__
 from intent.config import (
     CHALLENGE_CSV,
     CUSTOM_MODEL_OUTPUT,
     DEFAULT_MODEL_OUTPUT,
     DEFAULT_SPACY_MODEL,
     LABELS,
+    MODELS_DIR,
     REPORTS_DIR,
     SAMPLE_EXPORT,
     TEST_CSV,
     TRAIN_CSV,
 )
-from intent.errors import DataError, IntentError
+from intent.errors import DataError, IntentError, Terminated
 
 FORMATS = ("csv", "jsonl")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help wrapped to the terminal's width, paragraph by paragraph; a paragraph with indented
+    lines (examples, tables) is kept as written."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.strip("\n").split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line[:1].isspace() for line in lines):
+                paragraphs.append("\n".join(indent + line for line in lines))
+            else:
+                paragraphs.append(
+                    textwrap.fill(
+                        " ".join(lines), width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+                    )
+                )
+        return "\n\n".join(paragraphs)
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old option name that still works: it sets the new option and says so on stderr."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str, **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        print(f"intent: note: {option} is deprecated and will be removed; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _subparser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, **kwargs: Any
+) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, formatter_class=HelpFormatter, allow_abbrev=False, **kwargs)
+    p.set_defaults(subparser=p)  # unknown options are reported with this command's usage
+    return p
+
+
+def _add_force(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--force", action="store_true", help=f"replace {what} if it exists (otherwise refused)")
+
+
+def _add_quiet(p: argparse.ArgumentParser, what: str = "no progress, notes or summary on stderr") -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help=what)
+
+
+def _add_columns(p: argparse.ArgumentParser, labels: bool, which: str = "") -> None:
+    p.add_argument(
+        "--text-column",
+        metavar="NAME",
+        help=f"column that holds the message text{which} (default: LinkedIn's layouts, or a column named text, "
+        "mensaje, texto, message, content, contenido, body or cuerpo)",
+    )
+    if labels:
+        p.add_argument(
+            "--label-column",
+            metavar="NAME",
+            help=f"column that holds the labels{which} (default: a column named label, etiqueta, categoría, "
+            "clase, intención or intent)",
+        )
+
+
+def _add_bad_lines(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--on-bad-lines",
+        choices=("error", "skip"),
+        default="error",
+        help="a malformed CSV row stops the run naming its line (error, default) or is skipped and counted",
+    )
+
+
+def _add_reports_dir(p: argparse.ArgumentParser, old: str) -> None:
+    p.add_argument(
+        "--reports-dir",
+        type=Path,
+        default=REPORTS_DIR,
+        metavar="DIR",
+        help=f"folder the report folders go in (default: ./{REPORTS_DIR}/, in the current folder)",
+    )
+    p.add_argument(old, dest="reports_dir", type=Path, action=DeprecatedAlias, new="--reports-dir")
+
+
+def _sample_note(command: str) -> None:
+    """Said even with --quiet: classifying the sample instead of one's own file is easy to miss."""
+    print(
+        f"intent: note: no INPUT given, so {command} reads the sample export shipped with intent. "
+        f"Give your own (e.g. intent {command} messages.csv), or '-' to read standard input.",
+        file=sys.stderr,
+    )
+
+
+def _images_note(args: argparse.Namespace) -> None:
+    from intent.report.files import NO_IMAGES_NOTE, images_available
+
+    if not args.quiet and not images_available():
+        print(NO_IMAGES_NOTE, file=sys.stderr)
+
 
 EPILOG = """\
 labels:
@@ -39,25 +153,34 @@ labels:
 examples:
   intent predict "Hola, ¿tienes 15 minutos para una demo de nuestro CRM?"
   intent explain "No sé por qué querrías conectar conmigo"
-  intent evaluate data/test.csv
   intent classify Basic_LinkedInDataExport.zip -o etiquetados.csv
-  intent train --data mis_mensajes.csv --output models/mio.joblib
+  intent review Basic_LinkedInDataExport.zip -o to_label.csv
+  intent train --data to_label.csv          (writes ./models/intent-custom.joblib)
+  intent evaluate mis_mensajes.csv          (writes ./reports/mis_mensajes/)
   intent serve --open          (a web page on this machine: drop your export, see it triaged)
 
-Everything runs on this machine; no message leaves it.
+Files are written under the current folder unless you name another place. Everything runs on this
+machine; no message leaves it.
 """
 
 
 def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "train",
         help="train a model on labeled messages",
         description=(
-            "Train the model: spaCy preprocessing, TF-IDF features, a linear classifier chosen by "
-            "cross-validation. Writes the model (.joblib) and its report (.json) and prints test "
-            "scores beside two baselines measured in the same run."
+            "Train a model: spaCy preprocessing, TF-IDF features, a linear classifier chosen by "
+            "cross-validation. Writes the model (.joblib) and its metadata (.json), a model card, and "
+            "evaluation reports in REPORTS_DIR/MODEL_NAME/, and prints test scores beside baselines measured "
+            "in the same run. Your files are read like `intent classify` reads its input."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  intent train --data to_label.csv                      shipped corpus + your rows\n"
+            "  intent train --data mis.csv --text-column cuerpo --label-column etiqueta\n"
+            "  intent train --no-base --data mis.csv --test mi_test.csv -o models/mio.joblib"
+        ),
     )
     add_train_arguments(p)
 
@@ -69,11 +192,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="FILE",
-        help="your labeled messages: a CSV with text,label columns (any delimiter or encoding; labels may be "
-        "spam/venta, networking, rechazo…) or a saved dataset folder; repeatable. Added to the shipped corpus "
-        "unless --no-base",
+        help="your labeled messages: a CSV with a text and a label column (any delimiter or encoding; labels "
+        "may be spam/venta, networking, rechazo…), a folder of CSVs, or a folder saved with save_to_disk; "
+        "repeatable. Added to the shipped corpus unless --no-base",
     )
-    p.add_argument("--no-base", action="store_true", help=f"train on --data alone, without {TRAIN_CSV.name}")
+    p.add_argument("--no-base", action="store_true", help="train on your data alone, without the shipped corpus")
     p.add_argument(
         "--hf-dataset",
         action="append",
@@ -81,6 +204,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="a Hugging Face dataset (by name: needs network) or a folder saved with save_to_disk; repeatable",
     )
     p.add_argument("--split", default="train", metavar="NAME", help="split of --hf-dataset (default: train)")
+    _add_columns(p, labels=True, which=" in your files (--data, --hf-dataset, --test)")
+    _add_bad_lines(p)
     p.add_argument(
         "--fail-on-label-issues",
         action="store_true",
@@ -89,17 +214,16 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--test",
         type=Path,
-        default=TEST_CSV,
         metavar="FILE",
-        help=f"held-out labeled data for the report (default: {TEST_CSV.name}); 'none' to skip",
+        help="held-out labeled data for the report (default: the shipped test set); 'none' to skip",
     )
     p.add_argument(
+        "-o",
         "--output",
         type=Path,
         metavar="PATH",
-        help=f"model file to write (default: {DEFAULT_MODEL_OUTPUT.relative_to(DEFAULT_MODEL_OUTPUT.parent.parent)}; "
-        f"with --data or --hf-dataset, {CUSTOM_MODEL_OUTPUT.relative_to(CUSTOM_MODEL_OUTPUT.parent.parent)}, so the "
-        "shipped model is never replaced unless you name it)",
+        help=f"model file to write (default: ./{CUSTOM_MODEL_OUTPUT} with --data or --hf-dataset, else "
+        f"./{DEFAULT_MODEL_OUTPUT}; in the current folder)",
     )
     p.add_argument(
         "--spacy-model",
@@ -116,28 +240,36 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="epochs of the spaCy textcat baseline trained for comparison; 0 skips it (default: 5)",
     )
-    p.add_argument(
-        "--report-dir",
-        type=Path,
-        default=REPORTS_DIR,
-        metavar="DIR",
-        help=f"where the evaluation report folder is written (default: {REPORTS_DIR.name}/)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(handler=cmd_train)
+    _add_reports_dir(p, "--report-dir")
+    _add_force(p, "the model file and its report folder")
+    _add_quiet(p, "no progress lines and notes on stderr (the final report is still printed)")
+    p.set_defaults(handler=cmd_train, models_dir=MODELS_DIR)
+
+
+def _shipped(path: Path, what: str, instead: str) -> Path:
+    """A file of the shipped corpus, or a clear error when this installation lacks it."""
+    if not path.is_file():
+        raise DataError(
+            f"the shipped {what} is not in this installation (no {path}). Fix: reinstall intent, or {instead}"
+        )
+    return path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from intent.learn.data import HFSource, Source
     from intent.learn.training import TrainSettings, format_report, run
 
-    test = None if args.test is not None and str(args.test).lower() == "none" else args.test
     custom: list[Source] = [*(args.data or []), *(HFSource(n, args.split) for n in args.hf_dataset or [])]
     if args.no_base and not custom:
         raise DataError("--no-base needs your own data. Fix: add --data FILE or --hf-dataset NAME.")
-    base: list[Source] = [] if args.no_base else [TRAIN_CSV]
+    test: Path | None
+    if args.test is None:
+        test = _shipped(TEST_CSV, "test set", "give your own with --test FILE, or --test none.")
+    else:
+        test = None if str(args.test).lower() == "none" else args.test
+    base: list[Source] = [] if args.no_base else [_shipped(TRAIN_CSV, "corpus", "train on your data with --no-base.")]
     sources = base + custom
-    output = args.output or (CUSTOM_MODEL_OUTPUT if custom else DEFAULT_MODEL_OUTPUT)
+    output = args.output or args.models_dir / (CUSTOM_MODEL_OUTPUT if custom else DEFAULT_MODEL_OUTPUT).name
     settings = TrainSettings(
         train_sources=sources,
         test_source=test,
@@ -148,16 +280,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         cv_folds=args.cv_folds,
         n_jobs=args.jobs,
         textcat_epochs=args.textcat_epochs,
-        report_dir=args.report_dir,
+        report_dir=args.reports_dir,
         quiet=args.quiet,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        on_bad_lines=args.on_bad_lines,
+        force=args.force,
     )
+    _images_note(args)
     meta = run(settings)
     print(format_report(meta))
     return 0
 
 
 def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "predict",
         help="label one message, or one message per line from stdin",
         description=(
@@ -170,6 +308,7 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--json", action="store_true", help="one JSON object per message")
     p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
     _add_language_arguments(p)
+    _add_quiet(p, "no prompt on stderr when reading from a terminal")
     p.set_defaults(handler=cmd_predict)
 
 
@@ -178,7 +317,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.text is not None:
         texts = [args.text]
     else:
-        if sys.stdin.isatty():
+        if sys.stdin.isatty() and not args.quiet:
             print("Escribe un mensaje por línea (Ctrl-D para terminar):", file=sys.stderr)
         texts = [line.rstrip("\n") for line in sys.stdin]
     for text, result in zip(texts, model.classify(texts, _languages(args)), strict=True):
@@ -195,7 +334,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "classify",
         help="label every message of a CSV file or a LinkedIn data export",
         description=(
@@ -221,12 +361,10 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "(nothing to classify), no_message (an invitation sent without a note), other_language (not in a "
             "supported language: labeled anyway, flagged uncertain)."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "input",
         nargs="*",
-        default=[str(SAMPLE_EXPORT)],
         metavar="INPUT",
         help="CSV or Parquet files, folders of them, globs ('inbox/*.csv'), '-' (stdin), or LinkedIn's export "
         ".zip or folder (default: a sample export)",
@@ -238,7 +376,7 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="OUTPUT",
         help="output file, or '-' for stdout (default: stdout); with --engine dask, a folder of partitions",
     )
-    p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
+    _add_columns(p, labels=False)
     p.add_argument(
         "--conversations",
         action="store_true",
@@ -268,12 +406,7 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a local cluster of --jobs workers)",
     )
     p.add_argument("--excel", action="store_true", help="CSV for Excel in Spanish: UTF-8 with BOM, ';' as separator")
-    p.add_argument(
-        "--on-bad-lines",
-        choices=("error", "skip"),
-        default="error",
-        help="a malformed row stops the run naming its line (error, default) or is skipped and counted",
-    )
+    _add_bad_lines(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     p.add_argument("--chunk-size", type=int, default=1000, metavar="ROWS", help="rows per chunk (default: 1000)")
     p.add_argument(
@@ -284,8 +417,8 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
     _add_language_arguments(p)
-    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _add_force(p, "OUTPUT")
+    _add_quiet(p, "no progress bar and no summary on stderr")
     p.set_defaults(handler=cmd_classify)
 
 
@@ -353,6 +486,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from intent.io.batch import BatchOptions, classify_file
 
     output = None if args.output == "-" else Path(args.output)
+    if not args.input:
+        _sample_note("classify")
+        args.input = [str(SAMPLE_EXPORT)]
     if args.engine == "dask":
         return _classify_dask(args, output)
     if args.scheduler:
@@ -389,14 +525,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "evaluate",
         help="score a model on labeled messages and write a report",
         description=(
-            "Evaluate a model on labeled messages (columns text,label; region/form/register/phenomenon columns, "
-            "when present, give slice metrics). With no DATA, scores the shipped test set and the challenge set's "
-            "test split (hard cases written apart) side by side. Writes metrics.json, report.md, "
-            "confusion_matrix.png and reliability.png to DIR/NAME/: per-label precision, recall and F1, macro-F1, "
+            "Evaluate a model on labeled messages, read like `intent classify` reads its input (a text and a label "
+            "column; region/form/register/phenomenon columns, when present, give slice metrics). With no DATA, "
+            "scores the shipped test set and the challenge set's test split (hard cases written apart) side by "
+            "side. Writes metrics.json, report.md, confusion_matrix.png and reliability.png to "
+            "REPORTS_DIR/NAME/ (./reports/NAME/ by default): per-label precision, recall and F1, macro-F1, "
             "accuracy, confusion matrix, calibration (Brier score, expected calibration error, reliability "
             "diagram), what the uncertain flag catches, slices, robustness to stripped accents and lowercase, "
             "and the 20 most confident errors."
@@ -407,42 +545,63 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         nargs="?",
         metavar="DATA",
-        help=f"labeled CSV or saved dataset (default: {TEST_CSV.name} and the test split of {CHALLENGE_CSV.name})",
+        help="labeled CSV, folder of CSVs or saved dataset (default: the shipped test set and the test split "
+        "of the challenge set)",
     )
-    p.add_argument("--split", metavar="NAME", help="only the rows whose 'split' column is NAME (e.g. dev, test)")
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
-    p.add_argument("--text-column", default="text", metavar="NAME", help="text column (default: text)")
-    p.add_argument("--label-column", default="label", metavar="NAME", help="label column (default: label)")
     p.add_argument(
-        "--output-dir",
-        type=Path,
-        default=REPORTS_DIR,
-        metavar="DIR",
-        help=f"reports folder (default: {REPORTS_DIR.name}/)",
+        "--split",
+        metavar="NAME",
+        help="only the rows whose 'split' column is NAME (e.g. dev, test); for a saved DatasetDict, its split NAME",
     )
-    p.add_argument("--name", metavar="NAME", help="report subfolder (default: the data file's name)")
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_columns(p, labels=True)
+    _add_bad_lines(p)
+    _add_reports_dir(p, "--output-dir")
+    p.add_argument(
+        "--name", metavar="NAME", help="report folder's name (default: the data file's name; test, challenge-test)"
+    )
     p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
+    _add_force(p, "the report folder")
+    _add_quiet(p, "no notes on stderr (the scores are still printed)")
     p.set_defaults(handler=cmd_evaluate)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intent.learn.data import load_labeled, select_split
+    from intent.learn.data import is_dataset_dict, load_labeled, select_split
     from intent.report.evaluation import evaluate_dataset, percent
     from intent.report.files import write_report
 
     model = _model(args)
     if args.data is not None:
-        sets = [(args.data, args.split, args.name or args.data.stem + (f"-{args.split}" if args.split else ""))]
+        stem = args.data.stem if str(args.data) != "-" else "stdin"
+        sets = [(args.data, args.split, args.name or stem + (f"-{args.split}" if args.split else ""), True)]
     else:
-        sets = [(TEST_CSV, args.split, "test")]
-        if CHALLENGE_CSV.exists():
-            sets.append((CHALLENGE_CSV, args.split or "test", f"challenge-{args.split or 'test'}"))
-    for i, (path, split, name) in enumerate(sets):
-        ds = load_labeled(path, text_column=args.text_column, label_column=args.label_column)
-        if split:
+        test = _shipped(TEST_CSV, "test set", "name the labeled file to evaluate: intent evaluate DATA.")
+        sets = [(test, args.split, args.name or "test", False)]
+        if CHALLENGE_CSV.exists() and args.name is None:
+            sets.append((CHALLENGE_CSV, args.split or "test", f"challenge-{args.split or 'test'}", False))
+    for _, _, name, _ in sets:
+        folder = args.reports_dir / name
+        if folder.exists() and not args.force:
+            raise DataError(
+                f"{folder} already exists. Fix: pass --force to replace it, or choose another --name or --reports-dir."
+            )
+    _images_note(args)
+    for i, (path, split, name, yours) in enumerate(sets):
+        columns = {"text_column": args.text_column, "label_column": args.label_column} if yours else {}
+        notes: list[str] = []
+        named_splits = is_dataset_dict(path)  # a saved DatasetDict: --split names one of its splits
+        if named_splits:
+            columns["split"] = split or "train"
+        ds = load_labeled(path, on_bad_lines=args.on_bad_lines, notes=notes, **columns)
+        for note in notes:
+            print(f"intent: note: {note}", file=sys.stderr)
+        if split and not named_splits:
             ds = select_split(ds, split, path)
         result = evaluate_dataset(model, ds)
-        report = write_report(result, args.output_dir / name, path.name, str(model.metadata.get("name", "model")))
+        report = write_report(
+            result, args.reports_dir / name, Path(path).name, str(model.metadata.get("name", "model"))
+        )
         print(
             ("\n" if i else "") + f"{name}: macro-F1 {result['macro_f1']:.3f}  accuracy {result['accuracy']:.3f}  "
             f"(n={result['n']})"
@@ -465,7 +624,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "explain",
         help="show which words decided a message's label",
         description=(
@@ -478,6 +638,7 @@ def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--top", type=int, default=10, metavar="N", help="features to show (default: 10)")
     p.add_argument("--all-labels", action="store_true", help="explain every label, not only the predicted one")
     p.add_argument("--json", action="store_true", help="JSON output")
+    _add_quiet(p, "accepted like everywhere (explain prints only its result)")
     p.set_defaults(handler=cmd_explain)
 
 
@@ -494,7 +655,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "review",
         help="pick the messages the model is least sure about, for you to label",
         description=(
@@ -507,7 +669,6 @@ def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "input",
         nargs="?",
-        default=str(SAMPLE_EXPORT),
         metavar="INPUT",
         help="CSV file, '-', LinkedIn export .zip or folder (default: a sample export)",
     )
@@ -517,12 +678,14 @@ def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=Path,
         default=Path("to_label.csv"),
         metavar="TO_LABEL.csv",
-        help="where to write the rows to label (default: to_label.csv)",
+        help="where to write the rows to label (default: ./to_label.csv, in the current folder)",
     )
-    p.add_argument("--n", type=int, default=200, metavar="N", help="how many messages (default: 200)")
-    p.add_argument("--text-column", metavar="NAME", help="column that holds the message text")
+    p.add_argument("-n", "--n", type=int, default=200, metavar="N", help="how many messages (default: 200)")
+    _add_columns(p, labels=False)
+    _add_bad_lines(p)
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
-    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    _add_force(p, "the output")
+    _add_quiet(p, "no summary on stderr")
     p.set_defaults(handler=cmd_review)
 
 
@@ -530,20 +693,27 @@ def cmd_review(args: argparse.Namespace) -> int:
     from intent.config import default_model_path
     from intent.learn.review import review_file
 
+    if args.input is None:
+        _sample_note("review")
+        args.input = str(SAMPLE_EXPORT)
     model_path = args.model if args.model is not None else default_model_path()
-    written = review_file(args.input, args.output, model_path, args.n, args.text_column, args.force)
-    print(
-        f"wrote {written} messages to label to {args.output}; correct the 'label' column, then run: "
-        f"intent train --data {args.output}",
-        file=sys.stderr,
+    written = review_file(
+        args.input, args.output, model_path, args.n, args.text_column, args.force, on_bad_lines=args.on_bad_lines
     )
+    if not args.quiet:
+        print(
+            f"intent: wrote {written} messages to label to {args.output}; correct the 'label' column, then run: "
+            f"intent train --data {args.output}",
+            file=sys.stderr,
+        )
     return 0
 
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from intent.config import SERVE_HOST, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB, SERVE_PORT
 
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "serve",
         help="open a local web page to triage your LinkedIn export, with a JSON API beside it",
         description=(
@@ -559,9 +729,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "  intent serve --open --port 8080\n"
             "  curl -s localhost:8000/api/classify -H 'Content-Type: application/json' \\\n"
             '       -d \'{"texts": ["¿Tienes 15 minutos para una demo?"]}\'\n'
-            "  curl -s localhost:8000/api/classify-file -F file=@messages.csv -F format=excel -o etiquetados.csv"
+            "  curl -s localhost:8000/api/classify-file -F file=@messages.csv -F format=excel -o etiquetados.csv\n\n"
+            "Needs the web extra: pip install 'intent[web]'."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--host", default=SERVE_HOST, help=f"address to listen on (default: {SERVE_HOST}, this machine only)"
@@ -584,10 +754,15 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes per uploaded file (default: 1)")
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
-    p.set_defaults(handler=cmd_serve)
+    _add_quiet(p, "log only warnings and errors (no line per request)")
+    p.set_defaults(handler=cmd_serve, stopped="stopped")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from intent.extras import require
+
+    for module in ("fastapi", "uvicorn", "python_multipart"):
+        require(module, "web")
     from intent.web.server import serve
 
     return serve(
@@ -598,6 +773,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_texts=args.max_texts,
         jobs=args.jobs,
         open_browser=args.open,
+        quiet=args.quiet,
     )
 
 
@@ -620,8 +796,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="intent",
         description="What does the sender of a Spanish LinkedIn message want?",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
+        allow_abbrev=False,
     )
+    parser.add_argument("--version", action="version", version=f"intent {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_classify(sub)
     _add_predict(sub)
@@ -633,17 +811,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit statuses: done, a user error, Ctrl-C (128 + SIGINT), SIGTERM (128 + SIGTERM).
+EXIT_OK, EXIT_USER_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 2, 130, 143
+
+
 def run_handler(args: argparse.Namespace) -> int:
     """Run a parsed command; user errors become one line on stderr and exit status 2."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up like Ctrl-C: no half-written output
+    signal.signal(signal.SIGTERM, _raise_terminated)  # clean up like Ctrl-C: no half-written output
     try:
         return int(args.handler(args))
     except IntentError as exc:
         print(f"intent: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("intent: interrupted; no output was left behind", file=sys.stderr)
-        return 130
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt as exc:
+        print(f"intent: {getattr(args, 'stopped', 'interrupted; no output was left behind')}", file=sys.stderr)
+        return EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
     except BrokenPipeError:  # e.g. `intent classify ... | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -654,15 +836,18 @@ def run_handler(args: argparse.Namespace) -> int:
             "disk space; no partial output was left behind.",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USER_ERROR
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said with the subcommand's usage, not the top-level one
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     return run_handler(args)
 
 

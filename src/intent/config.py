@@ -39,24 +39,38 @@ LABEL_ALIASES: Final[dict[str, str]] = {
 }
 
 PACKAGE_DIR: Final[Path] = Path(__file__).resolve().parent
-#: Repository root when running from a source checkout (src layout).
+#: Repository root when running from a source checkout (src layout); meaningless once installed.
 PROJECT_DIR: Final[Path] = PACKAGE_DIR.parent.parent
-DATA_DIR: Final[Path] = PROJECT_DIR / "data"
+#: True in a source checkout (an editable install or the tests), False in an installed wheel.
+IN_CHECKOUT: Final[bool] = PACKAGE_DIR.parent.name == "src" and (PROJECT_DIR / "pyproject.toml").is_file()
+
+#: The shipped corpus travels inside wheels as intent/_data/ (the build copies it in); in a
+#: checkout it is read from data/, which stays the source of truth.
+PACKAGED_DATA_DIR: Final[Path] = PACKAGE_DIR / "_data"
+DATA_DIR: Final[Path] = PACKAGED_DATA_DIR if PACKAGED_DATA_DIR.is_dir() else PROJECT_DIR / "data"
 TRAIN_CSV: Final[Path] = DATA_DIR / "train.csv"
 TEST_CSV: Final[Path] = DATA_DIR / "test.csv"
 #: Hard cases written apart: split=dev may choose models and the threshold, split=test is only reported.
 CHALLENGE_CSV: Final[Path] = DATA_DIR / "challenge.csv"
-MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
-REPORTS_DIR: Final[Path] = PROJECT_DIR / "reports"
+#: The files above, read with their own columns whatever --text-column/--label-column say.
+SHIPPED_DATA: Final[tuple[Path, ...]] = (TRAIN_CSV, TEST_CSV, CHALLENGE_CSV)
+
+#: What commands write goes under the current folder (relative paths), never inside the package.
+MODELS_DIR: Final[Path] = Path("models")
+REPORTS_DIR: Final[Path] = Path("reports")
+#: The checkout's own models/, where `make train` writes the shipped model (committed).
+CHECKOUT_MODELS_DIR: Final[Path] = PROJECT_DIR / "models"
 
 #: A small LinkedIn export (messages.csv, Invitations.csv) to show `intent classify` on.
 SAMPLE_EXPORT: Final[Path] = PACKAGE_DIR / "samples" / "linkedin_export"
 
 MODEL_NAME: Final[str] = "intent-es"
-#: Where `make train` writes the shipped model (committed) and its report.
+#: Where `intent train` on the shipped corpus writes its model (``make train``: the checkout's models/).
 DEFAULT_MODEL_OUTPUT: Final[Path] = MODELS_DIR / f"{MODEL_NAME}.joblib"
 #: Where `intent train --data …` writes a model trained on a user's messages.
 CUSTOM_MODEL_OUTPUT: Final[Path] = MODELS_DIR / "intent-custom.joblib"
+#: The shipped model in a checkout (editable installs, the tests).
+CHECKOUT_MODEL_PATH: Final[Path] = CHECKOUT_MODELS_DIR / f"{MODEL_NAME}.joblib"
 #: Where a wheel carries the same file (the build copies it in), so `pip install .` works too.
 PACKAGED_MODEL_PATH: Final[Path] = PACKAGE_DIR / "_model" / f"{MODEL_NAME}.joblib"
 #: Environment variable that points `predict()` at another model file.
@@ -138,6 +152,16 @@ KEEP_WORDS: Final[frozenset[str]] = frozenset(
 RANDOM_SEED: Final[int] = 13
 
 
+def retrain_hint() -> str:
+    """How to get a working model, in commands the user has: `make` only exists in a checkout."""
+    if IN_CHECKOUT:
+        return "Fix: run `make train` (or `intent train`) to build a model with this installation."
+    return (
+        f"Fix: reinstall intent (its package carries a model), or train one with `intent train` and set "
+        f"{MODEL_ENV_VAR} to the file it writes."
+    )
+
+
 def default_model_path() -> Path:
     """``$INTENT_MODEL`` if set, else the model shipped in the package or the source checkout."""
     from intent.errors import ModelLoadError
@@ -145,13 +169,29 @@ def default_model_path() -> Path:
     env = os.environ.get(MODEL_ENV_VAR)
     if env:
         return Path(env).expanduser()
-    for candidate in (PACKAGED_MODEL_PATH, DEFAULT_MODEL_OUTPUT):
+    candidates = (PACKAGED_MODEL_PATH, CHECKOUT_MODEL_PATH) if IN_CHECKOUT else (PACKAGED_MODEL_PATH,)
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise ModelLoadError(
-        f"No trained model found (looked at {PACKAGED_MODEL_PATH} and {DEFAULT_MODEL_OUTPUT}). "
-        f"Fix: run `make train`, or set {MODEL_ENV_VAR} to a model file."
-    )
+    raise ModelLoadError(f"No trained model found (looked at {', '.join(map(str, candidates))}). {retrain_hint()}")
+
+
+#: Column names that hold the label in a user's CSV (any case), in the order they are preferred:
+#: a classified file has ``intent`` (the model's guess) beside a ``label`` a person wrote.
+LABEL_COLUMN_NAMES: Final[tuple[str, ...]] = (
+    "label",
+    "etiqueta",
+    "labels",
+    "etiquetas",
+    "categoria",
+    "categoría",
+    "category",
+    "clase",
+    "class",
+    "intencion",
+    "intención",
+    "intent",
+)
 
 
 #: `intent serve`: loopback only by default (messages are personal data), and its limits.

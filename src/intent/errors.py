@@ -24,3 +24,15 @@ class ColumnError(DataError):
     def __init__(self, message: str, columns: list[str]):
         super().__init__(message)
         self.columns = columns
+
+
+class MissingExtraError(IntentError):
+    """An optional dependency is not installed; the message names the `pip install` that brings it."""
+
+    def __init__(self, message: str, extra: str):
+        super().__init__(message)
+        self.extra = extra
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: cleaned up like Ctrl-C (no half-written output), but the command exits 143, not 130."""

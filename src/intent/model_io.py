@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from intent.config import retrain_hint
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
 from intent.text.lemmas import LemmaTable
@@ -38,7 +39,6 @@ FORMAT = "intent-model"
 FORMAT_VERSION = 2
 #: Set to 1 to load first-format model files (pickles, which run code on load).
 TRUST_ENV_VAR = "INTENT_TRUST_MODEL"
-_RETRAIN = "Fix: train a model with this installation (`intent train`)."
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -201,9 +201,9 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
     try:
         data = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"The model metadata {meta_file} is unreadable ({exc}). {_RETRAIN}") from exc
+        raise ModelLoadError(f"The model metadata {meta_file} is unreadable ({exc}). {retrain_hint()}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelLoadError(f"{meta_file} is not an intent model's metadata. {_RETRAIN}")
+        raise ModelLoadError(f"{meta_file} is not an intent model's metadata. {retrain_hint()}")
     return data
 
 
@@ -223,14 +223,14 @@ def load_model_file(path: str | Path, trust: bool = False) -> IntentModel:
     """Load and verify a model file; every failure is a `ModelLoadError` saying what to do."""
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(f"No model file at {path}. {_RETRAIN}")
+        raise ModelLoadError(f"No model file at {path}. {retrain_hint()}")
     if path.stat().st_size == 0:
-        raise ModelLoadError(f"The model file {path} is empty (0 bytes). {_RETRAIN}")
+        raise ModelLoadError(f"The model file {path} is empty (0 bytes). {retrain_hint()}")
     meta = read_metadata(path)
     if meta is not None and meta.get("model_sha256") != sha256_of(path):
         raise ModelLoadError(
             f"The model file {path} does not match the SHA-256 recorded in {metadata_path(path).name}: it was "
-            f"changed or damaged. Refusing to load it. {_RETRAIN}"
+            f"changed or damaged. Refusing to load it. {retrain_hint()}"
         )
     try:
         with path.open("rb") as fh:
@@ -239,25 +239,26 @@ def load_model_file(path: str | Path, trust: bool = False) -> IntentModel:
         if "the file names" in str(exc):
             return _load_first_format(path, meta, trust or trusted(), str(exc))
         raise ModelLoadError(
-            f"{path} could not be read as an intent model: it is truncated, damaged, or not a model file. {_RETRAIN}"
+            f"{path} could not be read as an intent model: it is truncated, damaged, or not a model file. "
+            f"{retrain_hint()}"
         ) from exc
     except (EOFError, ValueError, IndexError, TypeError, KeyError, MemoryError, OverflowError) as exc:
         raise ModelLoadError(
             f"{path} could not be read as an intent model ({type(exc).__name__}): it is truncated, damaged, or not a "
-            f"model file. {_RETRAIN}"
+            f"model file. {retrain_hint()}"
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelLoadError(f"{path} is not an intent model. {_RETRAIN}")
+        raise ModelLoadError(f"{path} is not an intent model. {retrain_hint()}")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelLoadError(
             f"{path} is an intent model of format {payload.get('format_version')}; this installation reads format "
-            f"{FORMAT_VERSION}. {_RETRAIN}"
+            f"{FORMAT_VERSION}. {retrain_hint()}"
         )
     try:
         model = from_payload(payload)
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelLoadError(
-            f"{path} is an incomplete or damaged intent model ({type(exc).__name__}). {_RETRAIN}"
+            f"{path} is an incomplete or damaged intent model ({type(exc).__name__}). {retrain_hint()}"
         ) from exc
     _check_pipeline(model)
     return model
@@ -268,8 +269,8 @@ def _load_first_format(path: Path, meta: dict[str, Any] | None, trust: bool, why
     if not trust:
         raise ModelLoadError(
             f"{path} is a model in the first intent format, a pickle that runs code when loaded ({why}). Refusing to "
-            f"load it. Fix: train a new model (`intent train`), or, if you made this file yourself, load it once "
-            f"with --trust-model (or {TRUST_ENV_VAR}=1) and save it again."
+            f"load it. {retrain_hint()} If you made this file yourself, you may load it with --trust-model (or "
+            f"{TRUST_ENV_VAR}=1)."
         )
     import warnings
 
@@ -280,7 +281,7 @@ def _load_first_format(path: Path, meta: dict[str, Any] | None, trust: bool, why
     if trained_with and trained_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise ModelLoadError(
             f"The model {path} was saved with scikit-learn {trained_with}, but {sklearn.__version__} is installed; "
-            f"they are not compatible. {_RETRAIN}"
+            f"they are not compatible. {retrain_hint()}"
         )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=sklearn.exceptions.InconsistentVersionWarning)
@@ -288,10 +289,10 @@ def _load_first_format(path: Path, meta: dict[str, Any] | None, trust: bool, why
             model = joblib.load(path)
         except Exception as exc:  # unpickling raises anything; all of it means "cannot use this file"
             raise ModelLoadError(
-                f"{path} could not be read as an intent model ({type(exc).__name__}). {_RETRAIN}"
+                f"{path} could not be read as an intent model ({type(exc).__name__}). {retrain_hint()}"
             ) from exc
     if not isinstance(model, IntentModel):
-        raise ModelLoadError(f"{path} holds a {type(model).__name__}, not an intent model. {_RETRAIN}")
+        raise ModelLoadError(f"{path} holds a {type(model).__name__}, not an intent model. {retrain_hint()}")
     _check_pipeline(model)
     return model
 

@@ -241,7 +241,9 @@ class _ParquetReader:
     """Rows of a Parquet file as `Row` objects, a record batch at a time (bounded memory)."""
 
     def __init__(self, source: Source) -> None:
-        import pyarrow.parquet as pq
+        from intent.extras import require
+
+        pq = require("pyarrow.parquet", "parquet")
 
         self.name = source.name
         self.skipped = 0

@@ -78,7 +78,13 @@ def label_issues(oof_proba: np.ndarray, given: Sequence[str]) -> list[dict[str, 
 
 
 def review_file(
-    input_: str, output: Any, model_path: Any, n: int = 200, text_column: str | None = None, force: bool = False
+    input_: str,
+    output: Any,
+    model_path: Any,
+    n: int = 200,
+    text_column: str | None = None,
+    force: bool = False,
+    on_bad_lines: str = "error",
 ) -> int:
     """Write the ``n`` messages of INPUT most worth labeling to OUTPUT, the model's guess in ``label``.
 
@@ -99,7 +105,7 @@ def review_file(
     model = load_model(model_path)
     sources = resolve_sources(input_)
     _check_output(output, sources, force)
-    options = BatchOptions(text_column=text_column)
+    options = BatchOptions(text_column=text_column, on_bad_lines=on_bad_lines)
     pool: list[tuple[float, int, str, str, int, list[float]]] = []  # (uncertainty, seq, text, file, line, proba)
     seq = itertools.count()
     for source in sources:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -26,10 +27,12 @@ from intent.config import (
     MODEL_NAME,
     RANDOM_SEED,
     REPORTS_DIR,
+    SHIPPED_DATA,
     TEST_CSV,
     TRAIN_CSV,
 )
 from intent.errors import DataError
+from intent.io.csv_io import CsvWriter, atomic_output
 from intent.learn.baselines import fit_textcat, score_textcat, sklearn_baselines, throughput
 from intent.learn.data import (
     HFSource,
@@ -43,9 +46,9 @@ from intent.learn.data import (
 from intent.learn.designs import designs, downstream, readable
 from intent.learn.review import label_issues
 from intent.model import IntentModel
-from intent.model_io import save_model
+from intent.model_io import metadata_path, save_model
 from intent.report.evaluation import evaluate_dataset, percent
-from intent.report.files import plot_confusion_matrix, write_model_card, write_report
+from intent.report.files import images_available, plot_confusion_matrix, write_model_card, write_report
 from intent.report.metrics import choose_threshold, evaluate
 from intent.text.nlp import describe
 from intent.text.preprocess import SpacyPreprocessor
@@ -57,7 +60,8 @@ class TrainSettings:
 
     Attributes
     ----------
-    train_sources: CSV files or saved datasets with ``text`` and ``label`` columns.
+    train_sources: CSV files (any file `intent classify` reads, with a label column), saved
+        datasets or Hub datasets.
     test_source: held-out data for the report (None: none).
     challenge_source: the challenge set (columns ``split`` and ``phenomenon``): its ``dev`` rows join
         the training data and choose the design and the threshold; its ``test`` rows are only
@@ -74,6 +78,10 @@ class TrainSettings:
     fail_on_label_issues: stop before saving when the label audit flags rows.
     designs: names of the designs to compare (None: all of `intent.learn.designs`).
     quiet: no progress lines on stderr.
+    text_column, label_column: the columns of the user's files (None: found by name); the shipped
+        corpus files (`SHIPPED_DATA`) are always read with their own.
+    on_bad_lines: ``error`` stops at a malformed CSV row, ``skip`` skips it (as `intent classify`).
+    force: replace an existing model file and report folder (otherwise refused before training).
     """
 
     train_sources: list[Source] = field(default_factory=lambda: [TRAIN_CSV])
@@ -91,6 +99,10 @@ class TrainSettings:
     fail_on_label_issues: bool = False
     designs: tuple[str, ...] | None = None
     quiet: bool = False
+    text_column: str | None = None
+    label_column: str | None = None
+    on_bad_lines: str = "error"
+    force: bool = False
 
     def __post_init__(self) -> None:
         if not self.train_sources:
@@ -99,6 +111,35 @@ class TrainSettings:
             raise DataError(f"cv_folds must be at least 2, got {self.cv_folds}")
         if not 0.0 < self.target_precision <= 1.0:
             raise DataError(f"target_precision must be in (0, 1], got {self.target_precision}")
+
+
+def _columns(settings: TrainSettings, source: Source) -> dict[str, Any]:
+    """How to read one source: the user's column names apply to the user's files only."""
+    if isinstance(source, Path) and source in SHIPPED_DATA:
+        return {}
+    return {
+        "text_column": settings.text_column,
+        "label_column": settings.label_column,
+        "on_bad_lines": settings.on_bad_lines,
+    }
+
+
+def report_folder(settings: TrainSettings) -> Path | None:
+    """The folder of this run's reports: REPORT_DIR/<model name>/."""
+    return None if settings.report_dir is None else settings.report_dir / settings.output.stem
+
+
+def check_outputs(settings: TrainSettings) -> None:
+    """Refuse, before any work, to replace a model or a report folder unless ``force``."""
+    if settings.force:
+        return
+    folder = report_folder(settings)
+    for path in (settings.output, metadata_path(settings.output), folder):
+        if path is not None and path.exists():
+            raise DataError(
+                f"{path} already exists. Fix: pass --force to replace it, or choose another "
+                + ("--reports-dir DIR." if path == folder else "-o/--output PATH.")
+            )
 
 
 def _log(settings: TrainSettings, message: str) -> None:
@@ -113,6 +154,8 @@ def _sha256_of_source(source: Source) -> str:
             return f"hub:{source.name}"  # a Hub dataset: identified by name (its revision is the Hub's)
     else:
         path = source
+    if not path.exists():
+        return "unavailable"  # stdin or a glob: read once, not hashable again
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
@@ -160,10 +203,13 @@ class _Labeled:
         self.writers += [w or name for w in column_or_blank(ds, "source")]
 
 
-def _load(sources: list[Source]) -> _Labeled:
+def _load(settings: TrainSettings) -> _Labeled:
     data = _Labeled()
-    for source in sources:
-        data.extend(load_source(source), str(source))
+    notes: list[str] = []
+    for source in settings.train_sources:
+        data.extend(load_source(source, **_columns(settings, source), notes=notes), str(source))
+    for note in notes:
+        _log(settings, f"      {note}")
     missing = [label for label in LABELS if label not in data.labels]
     if missing:
         raise DataError(f"the training data has no example of {', '.join(missing)}; every label needs some.")
@@ -201,8 +247,9 @@ def _search_designs(
 
 def run(settings: TrainSettings) -> dict[str, Any]:
     """Train, select, evaluate and save; return the metadata written beside the model."""
+    check_outputs(settings)
     started = time.perf_counter()
-    train = _load(settings.train_sources)
+    train = _load(settings)
     n_train = len(train.texts)
     challenge_dev = challenge_test = None
     if settings.challenge_source is not None and settings.challenge_source.exists():
@@ -335,7 +382,11 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     t0 = time.perf_counter()
     held_out: dict[str, Any] = {}
     if settings.test_source is not None:
-        held_out["test"] = (load_labeled(settings.test_source), settings.test_source, settings.test_source.stem)
+        notes: list[str] = []
+        test = load_labeled(settings.test_source, **_columns(settings, settings.test_source), notes=notes)
+        for note in notes:
+            _log(settings, f"      test: {note}")
+        held_out["test"] = (test, settings.test_source, settings.test_source.stem)
     if challenge_test is not None and settings.challenge_source is not None:
         held_out["challenge_test"] = (challenge_test, settings.challenge_source, "challenge-test")
     evaluations: dict[str, dict[str, Any]] = {}
@@ -362,16 +413,19 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         if settings.textcat_epochs > 0:
             textcat = textcat or fit_textcat(texts, labels, settings.textcat_epochs, settings.seed)
             metadata[key]["spacy_textcat"] = score_textcat(textcat, test_texts, test_labels)
-        if settings.report_dir is not None:
-            write_report(
-                evaluation, settings.report_dir / settings.output.stem / report_name, path.name, model.metadata["name"]
-            )
+        folder = report_folder(settings)
+        if folder is not None:
+            write_report(evaluation, folder / report_name, path.name, model.metadata["name"])
     metadata["designs"] = _design_table(candidates, pre, held_out)
     _log(settings, f"[4/5] held-out sets, baselines and the design table: {time.perf_counter() - t0:.0f}s")
     model.metadata = metadata
     saved = save_model(model, settings.output)
     card = write_artifacts(saved, evaluations.get("test"), settings)
-    _log(settings, f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB), its .json and {card}")
+    _log(
+        settings,
+        f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB), {metadata_path(settings.output)} "
+        f"and {card}" + (f"; reports in {report_folder(settings)}/" if settings.report_dir is not None else ""),
+    )
     return saved
 
 
@@ -402,15 +456,14 @@ def _design_table(
 
 def _write_label_issues(issues: list[dict[str, Any]], texts: list[str], settings: TrainSettings) -> Path | None:
     """The audit's rows (with their text: a file on the user's machine, never a log)."""
-    if settings.report_dir is None:
+    folder = report_folder(settings)
+    if folder is None:
         return None
-    import csv
-
-    folder = settings.report_dir / settings.output.stem
-    folder.mkdir(parents=True, exist_ok=True)
+    if settings.force and folder.exists():
+        shutil.rmtree(folder)  # replaced as a whole: no report of an earlier run is left inside
     path = folder / "label_issues.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+    with atomic_output(path) as fh:
+        writer = CsvWriter(fh)
         writer.writerow(["row", "given", "suggested", "p_given", "p_suggested", "text"])
         for i in issues:
             writer.writerow(
@@ -431,13 +484,11 @@ def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, set
     stem = settings.output.stem
     folder = settings.output.parent
     card = folder / ("MODEL_CARD.md" if stem == MODEL_NAME else f"{stem}.MODEL_CARD.md")
-    if evaluation is not None:
-        plot_confusion_matrix(
-            evaluation["confusion_matrix"],
-            folder / f"{stem}.confusion_matrix.png",
-            title=f"Test set (n={evaluation['n']})",
-        )
-    write_model_card(meta, evaluation, card, image=f"{stem}.confusion_matrix.png")
+    image = None
+    if evaluation is not None and images_available():
+        image = f"{stem}.confusion_matrix.png"
+        plot_confusion_matrix(evaluation["confusion_matrix"], folder / image, title=f"Test set (n={evaluation['n']})")
+    write_model_card(meta, evaluation, card, image=image)
     return card
 
 

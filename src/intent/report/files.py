@@ -1,17 +1,34 @@
 """Evaluation reports and the model card, written as files people read.
 
 `write_report` puts metrics.json, report.md, confusion_matrix.png and reliability.png in a
-folder; `write_model_card` writes MODEL_CARD.md from the training metadata.
+folder; `write_model_card` writes MODEL_CARD.md from the training metadata. The images need
+matplotlib (``pip install 'intent[report]'``); without it the reports are written without them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from intent.config import LABEL_NAMES_ES, LABELS
+from intent.extras import available, install_hint, require
 from intent.report.evaluation import percent
+
+#: Said once on stderr by the commands that write reports, when matplotlib is missing.
+NO_IMAGES_NOTE = (
+    "intent: note: the reports have no images (confusion matrix, reliability diagram): they need matplotlib. "
+    f"Fix: {install_hint('report')}"
+)
+
+
+def images_available() -> bool:
+    """True when matplotlib is installed (the ``report`` extra), so reports get their images."""
+    return available("matplotlib")
+
 
 BASELINE_NAMES = {
     "model": "intent (spaCy + TF-IDF + linear)",
@@ -22,7 +39,7 @@ BASELINE_NAMES = {
 
 
 def plot_confusion_matrix(matrix: list[list[int]], path: Path, title: str = "") -> None:
-    import matplotlib
+    matplotlib = require("matplotlib", "report")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -45,7 +62,7 @@ def plot_confusion_matrix(matrix: list[list[int]], path: Path, title: str = "") 
 
 
 def plot_reliability(bins: list[dict[str, Any]], path: Path, ece: float) -> None:
-    import matplotlib
+    matplotlib = require("matplotlib", "report")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -96,7 +113,7 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def render_report(result: dict[str, Any], data_name: str, model_name: str) -> str:
+def render_report(result: dict[str, Any], data_name: str, model_name: str, images: bool = True) -> str:
     cal, ab, rob = result["calibration"], result["abstention"], result["robustness"]
     lines = [
         f"# Evaluation of `{model_name}` on `{data_name}`",
@@ -109,15 +126,13 @@ def render_report(result: dict[str, Any], data_name: str, model_name: str) -> st
         "",
         *_matrix_table(result["confusion_matrix"]),
         "",
-        "![confusion matrix](confusion_matrix.png)",
-        "",
+        *(["![confusion matrix](confusion_matrix.png)", ""] if images else []),
         "## Calibration",
         "",
         f"Brier score {cal['brier']:.4f} (0 is perfect; a uniform guess scores 0.667). "
         f"Expected calibration error {cal['ece']:.4f} over 10 equal-width confidence bins.",
         "",
-        "![reliability diagram](reliability.png)",
-        "",
+        *(["![reliability diagram](reliability.png)", ""] if images else []),
         f"Abstention: predictions with confidence under {ab['threshold']:.3f} are flagged `uncertain`; "
         f"here {percent(ab['coverage'])} of messages are confident, with precision "
         f"{percent(ab['precision_confident'])}; of the {ab['errors']} errors, {percent(ab['errors_flagged'], 0)} "
@@ -147,18 +162,36 @@ def render_report(result: dict[str, Any], data_name: str, model_name: str) -> st
 
 
 def write_report(result: dict[str, Any], folder: Path, data_name: str, model_name: str) -> Path:
-    """metrics.json, report.md and the two PNGs in ``folder``; returns the report path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    plot_confusion_matrix(result["confusion_matrix"], folder / "confusion_matrix.png")
-    plot_reliability(result["calibration"]["bins"], folder / "reliability.png", result["calibration"]["ece"])
-    report = folder / "report.md"
-    report.write_text(render_report(result, data_name, model_name), encoding="utf-8")
-    return report
+    """metrics.json, report.md and the two PNGs (with matplotlib) in ``folder``; returns the report path.
+
+    The folder is written beside its final place and renamed at the end, replacing an earlier one
+    as a whole: an interrupted run never leaves a half report under the folder's name.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    try:
+        (tmp / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        images = images_available()
+        if images:
+            plot_confusion_matrix(result["confusion_matrix"], tmp / "confusion_matrix.png")
+            plot_reliability(result["calibration"]["bins"], tmp / "reliability.png", result["calibration"]["ece"])
+        (tmp / "report.md").write_text(render_report(result, data_name, model_name, images), encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is like any other
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+            os.replace(folder, old / folder.name)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder / "report.md"
 
 
 def render_model_card(
-    meta: dict[str, Any], evaluation: dict[str, Any] | None, image: str = "confusion_matrix.png"
+    meta: dict[str, Any], evaluation: dict[str, Any] | None, image: str | None = "confusion_matrix.png"
 ) -> str:
     """MODEL_CARD.md: use, data, metrics beside baselines, slices, limitations, ethics."""
     unc = meta["uncertainty"]
@@ -233,8 +266,7 @@ def render_model_card(
             f"Calibration: Brier {evaluation['calibration']['brier']:.4f}, "
             f"ECE {evaluation['calibration']['ece']:.4f}.",
             "",
-            f"![confusion matrix]({image})",
-            "",
+            *([f"![confusion matrix]({image})", ""] if image else []),
         ]
     lines += [
         "## Limitations",
@@ -318,6 +350,6 @@ def _design_section(meta: dict[str, Any]) -> list[str]:
 
 
 def write_model_card(
-    meta: dict[str, Any], evaluation: dict[str, Any] | None, path: Path, image: str = "confusion_matrix.png"
+    meta: dict[str, Any], evaluation: dict[str, Any] | None, path: Path, image: str | None = "confusion_matrix.png"
 ) -> None:
     path.write_text(render_model_card(meta, evaluation, image), encoding="utf-8")

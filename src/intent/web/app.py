@@ -42,6 +42,7 @@ from intent.model_io import read_metadata
 from intent.text.language import SUPPORTED
 from intent.web.jobs import Job, JobStore
 from intent.web.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
+from intent.web.messages import for_web
 from intent.web.schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -122,8 +123,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         if isinstance(exc, LimitExceeded):
             return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=413)
         if isinstance(exc, ColumnError):
-            return JSONResponse({"detail": str(exc), "code": "text_column", "columns": exc.columns}, status_code=422)
-        return JSONResponse({"detail": str(exc), "code": "bad_input"}, status_code=422)
+            return JSONResponse(
+                {"detail": for_web(str(exc)), "code": "text_column", "columns": exc.columns}, status_code=422
+            )
+        return JSONResponse({"detail": for_web(str(exc)), "code": "bad_input"}, status_code=422)
 
     # ---- the page ----
 

@@ -27,6 +27,7 @@ from intent.errors import IntentError
 from intent.io.batch import BatchOptions, Result, Summary, classify_file
 from intent.io.conversations import ConversationSummary, write_conversations
 from intent.io.owner import Thread
+from intent.web.messages import for_web
 from intent.web.rows import ColumnPicker, display_conversation, display_row, display_sender
 
 log = logging.getLogger("intent.web")
@@ -195,7 +196,7 @@ class JobStore:
         except JobCancelled:
             final = "cancelled"
         except IntentError as exc:
-            final, error = "failed", str(exc)
+            final, error = "failed", for_web(str(exc))
         except Exception as exc:  # a bug: say so without the message text, keep the server up
             final, error = "failed", "internal error while classifying; see the server log"
             tb = "".join(traceback.format_tb(exc.__traceback__))  # where, not the message (it may quote data)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 import threading
 import webbrowser
 from pathlib import Path
+from typing import Any
 
-from intent.errors import DataError
+from intent.errors import DataError, Terminated
 
 log = logging.getLogger("intent.web")
 
@@ -56,8 +58,9 @@ def serve(
     max_texts: int = 1000,
     jobs: int = 1,
     open_browser: bool = False,
+    quiet: bool = False,
 ) -> int:
-    """Run the page and the API until Ctrl-C."""
+    """Run the page and the API until Ctrl-C (then KeyboardInterrupt) or SIGTERM (then `Terminated`)."""
     import uvicorn
 
     from intent.web.app import LOOPBACK_HOSTS, ServeSettings, create_app
@@ -85,7 +88,7 @@ def serve(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
     print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr)
@@ -97,6 +100,29 @@ def serve(
         )
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    config = uvicorn.Config(app, log_level="info", access_log=True, timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    config = uvicorn.Config(
+        app, log_level="warning" if quiet else "info", access_log=not quiet, timeout_graceful_shutdown=5
+    )
+    server = _server_class()(config)
+    server.run(sockets=[sock])
+    # Recent uvicorn raises the signal again after its graceful shutdown; older versions return.
+    if server.stopped_by == signal.SIGTERM:
+        raise Terminated
+    if server.stopped_by is not None:
+        raise KeyboardInterrupt
     return 0
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, remembering which signal stopped it (the command's exit status says it)."""
+
+        stopped_by: int | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stopped_by = sig
+            super().handle_exit(sig, frame)
+
+    return Server
