@@ -141,7 +141,8 @@ def _sub_lowered(lowered: re.Pattern[str], ignorecase: re.Pattern[str], repl: st
     low = text.lower()
     if len(low) != len(text) or "\u017f" in low:
         return ignorecase.sub(repl, text)
-    parts, last = [], 0
+    parts: list[str] = []
+    last = 0
     for match in lowered.finditer(low):
         parts += (text[last : match.start()], repl)
         last = match.end()
