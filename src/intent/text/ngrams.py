@@ -326,7 +326,7 @@ class _WordColumns:
     batch machinery above and kept; a document's columns are then gathered from its words'.
     """
 
-    _LIMIT = 300_000  # distinct words kept before the cache starts again
+    _LIMIT = 100_000  # distinct words kept before the cache starts again (about 15 MB)
 
     def __init__(self, table: TfidfTable) -> None:
         self.table = table
