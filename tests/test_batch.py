@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intent.config import SAMPLE_EXPORT
+from intent.config import MAX_FIELD_CHARS, SAMPLE_EXPORT
 from intent.errors import DataError
 from intent.io import batch
 from intent.io.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
@@ -351,16 +351,23 @@ def test_header_only_and_empty_file(tmp_path: Path, mini_model_path: Path) -> No
         classify_file(str(src), tmp_path / "o2.csv", mini_model_path, BatchOptions())
 
 
-def test_huge_field_is_kept_whole_and_flagged(tmp_path: Path, mini_model_path: Path) -> None:
+def test_huge_field_is_cut_while_reading_and_reported(tmp_path: Path, mini_model_path: Path) -> None:
+    """Issue 17, item 1: a field past MAX_FIELD_CHARS keeps its start, the rest is skipped unstored,
+    the row is marked truncated and the summary says so; the rows after it are untouched."""
     size = 100_000_000 if FUZZ else 3_000_000
     src, out = tmp_path / "big.csv", tmp_path / "out.csv"
     with src.open("w", encoding="utf-8") as fh:
         fh.write('id,text\n1,"')
         fh.write("no me interesa " * (size // 15))
-        fh.write('"\n2,hola\n')
+        fh.write('"\n2,hola\n3,"no, gracias"\n')
     summary = classify_file(str(src), out, mini_model_path, BatchOptions())
     rows = read_csv(out)
-    assert summary.rows == 2 and rows[0]["status"] == "truncated" and len(rows[0]["text"]) >= size - 15
+    assert summary.rows == 3 and [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["status"] == "truncated" and rows[0]["text"] == ("no me interesa " * 70_000)[:MAX_FIELD_CHARS]
+    assert rows[2]["text"] == "no, gracias" and rows[2]["status"] == "ok"
+    assert summary.cut == 1 and summary.cut_lines == {"big.csv": [2]}
+    report = summary.format("out.csv")
+    assert f"longer than {MAX_FIELD_CHARS:,} characters were cut" in report and "line(s) 2" in report
 
 
 def test_unbalanced_quote_names_the_line(tmp_path: Path, mini_model_path: Path) -> None:

@@ -31,7 +31,7 @@ def make_client(model_path: Path, **settings: Any) -> TestClient:
     return TestClient(app, base_url="http://127.0.0.1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(mini_model_path: Path) -> Iterator[TestClient]:
     with make_client(mini_model_path) as c:
         yield c
@@ -65,7 +65,7 @@ def test_health_names_the_model_labels_and_limits(client: TestClient) -> None:
     assert set(body["label_names"]) == set(LABELS)
     assert body["model"]["name"] == "mini"
     assert len(body["model"]["sha256"]) == 64
-    assert body["limits"] == {"max_upload_bytes": 100_000_000, "max_texts": 1000}
+    assert body["limits"] == {"max_upload_bytes": 100_000_000, "max_texts": 1000, "max_chars": 1_000_000}
 
 
 def test_page_and_static_files_are_served_with_a_strict_policy(client: TestClient) -> None:

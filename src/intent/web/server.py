@@ -13,6 +13,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
+from intent.config import SERVE_JOB_MAX_MEMORY_MB, SERVE_MAX_CHARS, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB
 from intent.errors import DataError, Terminated
 
 log = logging.getLogger("intent.web")
@@ -54,13 +55,16 @@ def serve(
     host: str,
     port: int,
     model_path: Path | None = None,
-    max_upload_mb: float = 100.0,
-    max_texts: int = 1000,
+    max_upload_mb: float = SERVE_MAX_UPLOAD_MB,
+    max_texts: int = SERVE_MAX_TEXTS,
     jobs: int = 1,
     open_browser: bool = False,
     quiet: bool = False,
+    max_chars: int = SERVE_MAX_CHARS,
+    max_job_memory_mb: float = SERVE_JOB_MAX_MEMORY_MB,
 ) -> int:
-    """Run the page and the API until Ctrl-C (then KeyboardInterrupt) or SIGTERM (then `Terminated`)."""
+    """Run the page and the API until Ctrl-C (then KeyboardInterrupt) or SIGTERM (then `Terminated`);
+    running classifications are stopped the moment either arrives."""
     import uvicorn
 
     from intent.web.app import LOOPBACK_HOSTS, ServeSettings, create_app
@@ -69,6 +73,10 @@ def serve(
         raise DataError(f"--max-upload-mb must be positive, got {max_upload_mb}.")
     if max_texts < 1:
         raise DataError(f"--max-texts must be at least 1, got {max_texts}.")
+    if max_chars < 1:
+        raise DataError(f"--max-chars must be at least 1, got {max_chars}.")
+    if max_job_memory_mb <= 0:
+        raise DataError(f"--max-job-memory-mb must be positive, got {max_job_memory_mb}.")
     if jobs < 1:
         raise DataError(f"--jobs must be at least 1, got {jobs}.")
     loopback = is_loopback(host)
@@ -77,7 +85,9 @@ def serve(
         model_path=model_path,
         max_upload_mb=max_upload_mb,
         max_texts=max_texts,
+        max_chars=max_chars,
         jobs=jobs,
+        max_job_memory_mb=max_job_memory_mb,
         allowed_hosts=LOOPBACK_HOSTS if loopback else None,
     )
     try:
@@ -104,6 +114,7 @@ def serve(
         app, log_level="warning" if quiet else "info", access_log=not quiet, timeout_graceful_shutdown=5
     )
     server = _server_class()(config)
+    server.on_stop = app.state.jobs.abort
     server.run(sockets=[sock])
     # Recent uvicorn raises the signal again after its graceful shutdown; older versions return.
     if server.stopped_by == signal.SIGTERM:
@@ -117,12 +128,16 @@ def _server_class() -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
-        """uvicorn's server, remembering which signal stopped it (the command's exit status says it)."""
+        """uvicorn's server, remembering which signal stopped it (the command's exit status says it), and
+        calling ``on_stop`` at once (running classifications are stopped then, not after open requests end)."""
 
         stopped_by: int | None = None
+        on_stop: Any = None
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             self.stopped_by = sig
+            if self.on_stop is not None:
+                self.on_stop()
             super().handle_exit(sig, frame)
 
     return Server
