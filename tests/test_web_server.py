@@ -109,3 +109,135 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
     finally:
         watchdog.cancel()
         proc.kill()
+
+
+# ---- a real server under hostile load (issue 17, item 1) ------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+import zipfile  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+from conftest import FUZZ  # noqa: E402
+
+#: Generous bounds: a responsive server answers in milliseconds; a starved one took minutes.
+ANSWER_WITHIN = 10.0
+STOP_WITHIN = 15.0
+
+
+def one_field_zip(path: Path, chars: int) -> Path:
+    """A small zip holding one enormous quoted message: the probe that took the server down."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w", force_zip64=True) as fh:
+        fh.write(b'text\n"')
+        block = ("te ofrecemos un gran producto " * 40_000).encode()
+        for _ in range(chars // len(block) + 1):
+            fh.write(block)
+        fh.write(b'"\n"no gracias"\n')
+    return path
+
+
+def many_rows_zip(path: Path, rows: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w") as fh:
+        fh.write(b"text\n")
+        for i in range(rows):
+            fh.write(f'"Mensaje {i}: hola, te escribo por una propuesta de colaboración"\n'.encode())
+    return path
+
+
+def post_file(url: str, path: Path) -> dict[str, Any]:
+    boundary = "intent-test-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        "Content-Type: application/zip\r\n\r\n"
+    ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return dict(json.loads(response.read()))
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=ANSWER_WITHIN) as response:
+        return dict(json.loads(response.read()))
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`intent serve --jobs 2` on a free port, with its own TMPDIR to check what it leaves behind."""
+    scratch, log = tmp_path / "tmp", tmp_path / "serve.log"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "intent.cli", "serve", "--port", "0", "--jobs", "2", "--model", str(mini_model_path)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 60
+    while not (match := re.search(r"(http://\S+)", log.read_text())):
+        assert proc.poll() is None and time.monotonic() < deadline, f"intent serve did not start:\n{log.read_text()}"
+        time.sleep(0.1)
+    url = match.group(1)
+    try:
+        yield url, proc, scratch
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process memory from /proc")
+def test_a_hostile_upload_leaves_the_server_responsive_and_stops_cleanly(
+    live_server: tuple[str, subprocess.Popen[str], Path], tmp_path: Path
+) -> None:
+    url, proc, scratch = live_server
+    chars = 450_000_000 if FUZZ else 30_000_000
+    before = rss_mb(proc.pid)
+    job = post_file(f"{url}/api/jobs", one_field_zip(tmp_path / "one-field.zip", chars))
+    while True:
+        assert get_json(f"{url}/api/health")["status"] == "ok"  # answers while the file is classified
+        status = get_json(f"{url}/api/jobs/{job['id']}")
+        if status["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    assert status["state"] == "done" and status["rows"] == 2, status
+    assert rss_mb(proc.pid) - before < 200  # the field was cut while read, in another process
+    rows = get_json(f"{url}/api/jobs/{job['id']}/rows")["rows"]
+    assert rows[0]["status"] == "truncated" and rows[1]["text"] == "no gracias"
+
+    busy = post_file(f"{url}/api/jobs", many_rows_zip(tmp_path / "many.zip", 200_000))
+    while get_json(f"{url}/api/jobs/{busy['id']}")["state"] != "running":
+        time.sleep(0.1)
+    time.sleep(3)  # the job's processes are up and classifying
+    workers = children(proc.pid)
+    assert workers and list(scratch.iterdir())  # the upload and the job's scratch folder exist meanwhile
+    stopping = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=STOP_WITHIN + 30)
+    assert time.monotonic() - stopping < STOP_WITHIN
+    assert list(scratch.iterdir()) == []  # no upload, no .partial, no scratch folder
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
