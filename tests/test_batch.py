@@ -439,7 +439,7 @@ def test_signal_during_classify_leaves_no_output(
 
 # ---- issue 17 ---------------------------------------------------------------------------------
 
-FORMULAS = ["=HYPERLINK(\"http://x\";\"clic\")", "+34 600 123 456", "-1+1", "@SUM(A1:A9)", "\t=1", "\r=2"]
+FORMULAS = ['=HYPERLINK("http://x";"clic")', "+34 600 123 456", "-1+1", "@SUM(A1:A9)", "\t=1", "\r=2"]
 
 
 @pytest.mark.parametrize("excel", [False, True])
@@ -474,7 +474,11 @@ def test_a_cr_only_file_keeps_its_row_count(tmp_path: Path, mini_model_path: Pat
     summary = classify_file(str(src), out, mini_model_path, BatchOptions(excel=excel))
     rows = read_csv(out, delimiter=";" if excel else ",")
     assert summary.rows == len(rows) == 3
-    assert [(r["from"], r["text"]) for r in rows] == [("a", "Hola Ana\rte escribo…"), ("b", "no gracias"), ("c", "encantada")]
+    assert [(r["from"], r["text"]) for r in rows] == [
+        ("a", "Hola Ana\rte escribo…"),
+        ("b", "no gracias"),
+        ("c", "encantada"),
+    ]
     again = tmp_path / "again.csv"
     assert classify_file(str(out), again, mini_model_path, BatchOptions(text_column="text")).rows == 3
 
@@ -506,7 +510,9 @@ def test_text_empty_after_cleaning_is_empty_in_files(tmp_path: Path, mini_model_
     assert summary.statuses["empty"] == 1 and sum(summary.labels.values()) == 1
     invitations = tmp_path / "Invitations.csv"
     with invitations.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([["From", "To", "Sent At", "Message", "Direction"], ["Ana", "Luis", "1/1/26", text, "IN"]])
+        csv.writer(fh).writerows(
+            [["From", "To", "Sent At", "Message", "Direction"], ["Ana", "Luis", "1/1/26", text, "IN"]]
+        )
     out2 = tmp_path / "out2.csv"
     classify_file(str(invitations), out2, mini_model_path, BatchOptions())
     assert read_csv(out2)[0]["status"] == "no_message"

@@ -161,10 +161,17 @@ def bounded_records(data: str, delimiter: str, cap: int) -> list[object]:
             out.append(fields)
 
 
-CSV_SOUP = st.lists(st.sampled_from(["a", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60).map("".join)
+CSV_SOUP = st.lists(st.sampled_from(["a", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60).map(
+    "".join
+)
 
 
-@given(data=CSV_SOUP, delimiter=st.sampled_from([",", ";"]), cap=st.sampled_from([1, 2, 5, 10**9]), piece=st.sampled_from([3, 7, 1 << 16]))
+@given(
+    data=CSV_SOUP,
+    delimiter=st.sampled_from([",", ";"]),
+    cap=st.sampled_from([1, 2, 5, 10**9]),
+    piece=st.sampled_from([3, 7, 1 << 16]),
+)
 def test_bounded_reading_is_the_csv_module_with_fields_cut(data: str, delimiter: str, cap: int, piece: int) -> None:
     """Whatever the text (quotes, CR, LF, broken rows), the bounded reader sees the records the csv
     module sees, each field cut to its first ``cap`` characters; pieces of any size change nothing."""
@@ -253,7 +260,7 @@ def test_writer_quotes_every_line_break_so_rows_read_back(terminator: str) -> No
     assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == rows
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+34 600", "-2", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"x\")"])
+@pytest.mark.parametrize("cell", ["=1+1", "+34 600", "-2", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")'])
 def test_formula_cells_are_escaped_and_read_back(cell: str) -> None:
     """Issue 17, item 3: OWASP's advice, and the reverse for files coming back (review -> train)."""
     assert spreadsheet_safe(cell) == "'" + cell and spreadsheet_unescape(spreadsheet_safe(cell)) == cell
@@ -272,7 +279,7 @@ def test_ordinary_cells_are_left_alone(cell: str) -> None:
 
 
 def test_excel_conversion_escapes_formulas() -> None:
-    excel = to_excel_csv("text,from\n=1+1,@ana\n".encode()).decode("utf-8-sig")
+    excel = to_excel_csv(b"text,from\n=1+1,@ana\n").decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(excel, newline=""), delimiter=";"))[1] == ["'=1+1", "'@ana"]
 
 

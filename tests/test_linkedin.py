@@ -188,9 +188,9 @@ def test_process_substitution_is_read_once(tmp_path: Path, mini_model_path: Path
     feeder = threading.Thread(target=lambda: (os.write(write, src.read_bytes()), os.close(write)), daemon=True)
     feeder.start()
     try:
+        command = [sys.executable, "-m", "intent.cli", "classify", f"/dev/fd/{read}", "-o", str(out)]
         result = subprocess.run(
-            [sys.executable, "-m", "intent.cli", "classify", f"/dev/fd/{read}", "-o", str(out)]
-            + ["--model", str(mini_model_path), "--quiet"],
+            [*command, "--model", str(mini_model_path), "--quiet"],
             pass_fds=[read],
             capture_output=True,
             text=True,

@@ -47,7 +47,12 @@ def test_review_output_is_spreadsheet_safe_and_trains_back_raw(tmp_path: Path, m
     training reader undoes the escape, so the file goes straight back into `intent train --data`."""
     from intent.learn.data import load_labeled, texts_and_labels
 
-    messages = ["=HYPERLINK(\"http://x\") mira esta oferta", "+34 600 123 456 llámame", "@ana no gracias", "hola\rqué tal"]
+    messages = [
+        '=HYPERLINK("http://x") mira esta oferta',
+        "+34 600 123 456 llámame",
+        "@ana no gracias",
+        "hola\rqué tal",
+    ]
     src = tmp_path / "inbox.csv"
     with src.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["mensaje"], *([m] for m in messages)])

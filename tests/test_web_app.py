@@ -544,7 +544,7 @@ def test_busy_server_refuses_a_new_job_with_429(mini_model_path: Path) -> None:
 
 def test_downloads_are_spreadsheet_safe_and_keep_rows(client: TestClient) -> None:
     """Issue 17, items 3 and 4: the page's downloads escape formulas and quote lone CRs."""
-    data = "from,text\r=cmd|' /C calc'!A0,\"Hola Ana\rte escribo\"\r@ana,no gracias\r+1,encantada\r".encode()
+    data = b"from,text\r=cmd|' /C calc'!A0,\"Hola Ana\rte escribo\"\r@ana,no gracias\r+1,encantada\r"
     job = client.post("/api/jobs", files={"file": ("cr.csv", data)}).json()
     assert wait_done(client, job["id"])["rows"] == 3
     plain = client.get(f"/api/jobs/{job['id']}/download")

@@ -55,6 +55,8 @@ def test_bind_gives_a_listening_socket() -> None:
         ({"port": 70000}, "--port must be between"),
         ({"port": 0, "max_upload_mb": 0}, "--max-upload-mb must be positive"),
         ({"port": 0, "max_texts": 0}, "--max-texts must be at least 1"),
+        ({"port": 0, "max_chars": 0}, "--max-chars must be at least 1"),
+        ({"port": 0, "max_job_memory_mb": 0}, "--max-job-memory-mb must be positive"),
         ({"port": 0, "jobs": 0}, "--jobs must be at least 1"),
         ({"port": 0, "model_path": Path("/nonexistent/model.joblib")}, "No model file"),
     ],
@@ -80,7 +82,16 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = capsys.readouterr().out
-    for needle in ("/api/classify", "/api/classify-file", "127.0.0.1", "--max-upload-mb", "--max-texts"):
+    for needle in (
+        "/api/classify",
+        "/api/classify-file",
+        "127.0.0.1",
+        "--max-upload-mb",
+        "--max-texts",
+        "--max-chars",
+        "--max-job-memory-mb",
+        "--trust-model",
+    ):
         assert needle in out
 
 
@@ -154,9 +165,13 @@ def many_rows_zip(path: Path, rows: int) -> Path:
 def post_file(url: str, path: Path) -> dict[str, Any]:
     boundary = "intent-test-boundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-        "Content-Type: application/zip\r\n\r\n"
-    ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            "Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, method="POST"
     )
@@ -189,7 +204,18 @@ def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, su
     env = {**os.environ, "TMPDIR": str(scratch)}
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "intent.cli", "serve", "--port", "0", "--jobs", "2", "--model", str(mini_model_path)],
+            [
+                sys.executable,
+                "-m",
+                "intent.cli",
+                "serve",
+                "--port",
+                "0",
+                "--jobs",
+                "2",
+                "--model",
+                str(mini_model_path),
+            ],
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,

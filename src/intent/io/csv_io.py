@@ -262,7 +262,7 @@ class _BoundedLines:
     """
 
     def __init__(self, stream: IO[str], delimiter: str, cap: int) -> None:
-        self._stream, self._delimiter, self._cap = stream, delimiter, cap
+        self._readline, self._delimiter, self._cap = stream.readline, delimiter, cap
         self._pending: str | None = None
         self._record: list[str] = []  # the current record's lines passed on (under cap in all)
         self._record_chars = 0
@@ -273,34 +273,56 @@ class _BoundedLines:
 
     def start_record(self) -> None:
         """csv.reader is about to read a record."""
-        self._record, self._record_chars, self.cut, self.dropped = [], 0, [], False
+        self._record, self._record_chars = [], 0
+        if self.cut or self.dropped:
+            self.cut, self.dropped = [], False
 
     def _read(self) -> str:
         if self._pending is not None:
             piece, self._pending = self._pending, None
             return piece
-        piece = self._stream.readline(_PIECE)
-        if len(piece) == _PIECE and piece.endswith("\r"):  # keep a "\r\n" the piece limit split whole
-            after = self._stream.readline(_PIECE)
+        return self._whole_crlf(self._readline(_PIECE))
+
+    def _whole_crlf(self, piece: str) -> str:
+        """Keep a "\r\n" that the piece limit split, whole."""
+        if len(piece) == _PIECE and piece.endswith("\r"):
+            after = self._readline(_PIECE)
             if after == "\n":
-                piece += after
-            else:
-                self._pending = after or None
+                return piece + after
+            self._pending = after or None
         return piece
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
+        if self._pending is None:
+            piece = self._readline(_PIECE)
+            if piece.endswith("\n"):
+                size = self._record_chars + len(piece)
+                if size <= self._cap:  # the usual line: whole, and its record still short
+                    self.lines += 1
+                    self._record.append(piece)
+                    self._record_chars = size
+                    return piece
+            else:
+                piece = self._whole_crlf(piece)
+        else:
+            piece, self._pending = self._pending, None
+        return self._assemble(piece)
+
+    def _assemble(self, piece: str) -> str:
+        """A line read in several pieces (or the end of the file), or, past the cap, the rest of the record cut."""
         parts: list[str] = []
-        size = self._record_chars
-        while piece := self._read():
-            size += len(piece)
+        size = self._record_chars + len(piece)
+        while piece:
             if size > self._cap:
                 return self._cut_record(parts, piece)
             parts.append(piece)
             if piece[-1] in "\r\n":
                 break
+            piece = self._read()
+            size += len(piece)
         if not parts:
             raise StopIteration
         line = parts[0] if len(parts) == 1 else "".join(parts)
@@ -404,12 +426,15 @@ class CsvReader:
                 more = "+" if self._lines.dropped else ""
                 self._bad(line, f"has {len(fields)}{more} fields but the header has {width}")
                 continue
-            fields += [""] * (width - len(fields))
-            cut = tuple(self.columns[i] for i in self._lines.cut)
-            if cut:
+            if len(fields) < width:
+                fields += [""] * (width - len(fields))
+            if self._lines.cut:
+                cut = tuple(self.columns[i] for i in self._lines.cut)
                 self.cut += len(cut)
                 self.cut_lines.append(line)
-            yield Row(line, dict(zip(self.columns, fields, strict=True)), cut)
+                yield Row(line, dict(zip(self.columns, fields, strict=True)), cut)
+            else:
+                yield Row(line, dict(zip(self.columns, fields, strict=True)))
 
     def _bad(self, line: int, what: str) -> None:
         if self.on_bad_lines == "error":
