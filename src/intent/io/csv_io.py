@@ -85,12 +85,12 @@ def detect_encoding(open_binary: Callable[[], BinaryIO]) -> str:
             if not text.isascii():
                 escaped = len(_ESCAPED.findall(text))
                 invalid += escaped
-                valid_non_ascii += sum(not ch.isascii() for ch in text) - escaped if escaped else 1
+                valid_non_ascii += len(text) - len(text.encode("ascii", "ignore")) - escaped
+                if invalid and valid_non_ascii:
+                    return MIXED_ENCODING  # nothing further can change the answer
         invalid += len(_ESCAPED.findall(decoder.decode(b"", final=True)))
     if not invalid:
         return "utf-8-sig"
-    if valid_non_ascii:
-        return MIXED_ENCODING
     try:
         with open_binary() as fh:
             cp1252 = codecs.getincrementaldecoder("cp1252")()

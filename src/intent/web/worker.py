@@ -171,6 +171,8 @@ class RunProcess:
         progress: Callable[[int, int, int], None] | None = None,
     ) -> tuple[Summary, Table]:
         """Start the child and wait for it; raises RunCancelled when ``stopped()`` or `kill`, RunFailed on failure."""
+        if self._killed.is_set():
+            raise RunCancelled
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no fork of a threaded server
         receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
@@ -187,13 +189,12 @@ class RunProcess:
             ),
             name="intent-job",
         )
-        if self._killed.is_set():
-            raise RunCancelled
-        self._process.start()
-        send.close()
         try:
+            self._process.start()
+            send.close()  # the child holds its end: when it dies, the pipe says so
             return self._wait(receive, stopped, progress)
         finally:
+            send.close()
             receive.close()
             self.kill()
 
