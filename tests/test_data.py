@@ -172,3 +172,11 @@ def test_escaped_formula_cells_are_read_back_raw(tmp_path: Path) -> None:
     )
     texts, _ = texts_and_labels(load_labeled(path))
     assert texts == ["=1+1 oferta", "+34 600", "@ana hola", "\tno", "'hola' dijo"]
+
+
+def test_a_utf8_file_with_one_cp1252_row_trains_right(tmp_path: Path) -> None:
+    """Should fix (issue 17): the training reader repairs a pasted cp1252 row too, not the whole file."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("text,label\nreunión mañana,networking\n".encode() + "adiós y qué tal,rechazo\n".encode("cp1252"))
+    texts, _ = texts_and_labels(load_labeled(path))
+    assert texts == ["reunión mañana", "adiós y qué tal"]

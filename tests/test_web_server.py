@@ -266,9 +266,13 @@ def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, su
     try:
         yield url, proc, scratch
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # the test failed early: stop it as a user would, then for sure
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_WITHIN)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.slow
