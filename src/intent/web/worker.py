@@ -111,9 +111,7 @@ def _child(
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     observer = _PageObserver(conn, table_path)
     try:
-        summary = classify_file(
-            input_path, output, model_path, options, observer=observer, conversations=conversations
-        )
+        summary = classify_file(input_path, output, model_path, options, observer=observer, conversations=conversations)
         observer.close()
         conn.send(("done", summary, observer.table))
     except IntentError as exc:
