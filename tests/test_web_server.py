@@ -1,17 +1,29 @@
-"""`intent serve` start-up: settings checked, port problems explained, loopback by default."""
+"""`intent serve` start-up: settings checked, port problems explained, loopback by default; and a real
+server under a hostile upload stays responsive and stops cleanly."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import FUZZ
 from intent.cli import main
+from intent.config import MAX_FIELD_CHARS
 from intent.errors import DataError
 from intent.web.server import bind, is_loopback, serve
 
@@ -124,21 +136,6 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
 
 # ---- a real server under hostile load (issue 17, item 1) ------------------------------------
 
-import json  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-import zipfile  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from typing import Any  # noqa: E402
-
-from conftest import FUZZ  # noqa: E402
-from intent.config import MAX_FIELD_CHARS  # noqa: E402
 
 #: Generous bounds: a responsive server answers in milliseconds; a starved one took minutes.
 ANSWER_WITHIN = 10.0
