@@ -101,20 +101,23 @@ def serve(
     log.setLevel(logging.WARNING if quiet else logging.INFO)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
-    print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr)
-    if not loopback:
-        print(
-            f"intent: warning: listening on {host}, not only on this machine: anyone who can reach it can send "
-            "messages to classify and read the results. Use the default --host 127.0.0.1 unless you mean it.",
-            file=sys.stderr,
-        )
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+
+    def ready() -> None:  # once serving: Ctrl-C and SIGTERM are handled from here on
+        print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        if not loopback:
+            print(
+                f"intent: warning: listening on {host}, not only on this machine: anyone who can reach it can send "
+                "messages to classify and read the results. Use the default --host 127.0.0.1 unless you mean it.",
+                file=sys.stderr,
+            )
+        if open_browser:
+            threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+
     config = uvicorn.Config(
         app, log_level="warning" if quiet else "info", access_log=not quiet, timeout_graceful_shutdown=5
     )
     server = _server_class()(config)
-    server.on_stop = app.state.jobs.abort
+    server.on_ready, server.on_stop = ready, app.state.jobs.abort
     server.run(sockets=[sock])
     # Recent uvicorn raises the signal again after its graceful shutdown; older versions return.
     if server.stopped_by == signal.SIGTERM:
@@ -129,10 +132,20 @@ def _server_class() -> Any:
 
     class Server(uvicorn.Server):
         """uvicorn's server, remembering which signal stopped it (the command's exit status says it), and
-        calling ``on_stop`` at once (running classifications are stopped then, not after open requests end)."""
+        calling ``on_stop`` at once (running classifications are stopped then, not after open requests end).
+
+        ``on_ready`` runs once it serves, its signal handlers in place: a signal sent as soon as the
+        page's address is shown is handled like any other.
+        """
 
         stopped_by: int | None = None
         on_stop: Any = None
+        on_ready: Any = None
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.on_ready is not None and not self.should_exit:
+                self.on_ready()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             self.stopped_by = sig
