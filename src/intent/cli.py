@@ -461,8 +461,8 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--trust-model",
         action="store_true",
-        help=f"load a --model that has no .json beside it (a model file is a pickle: loading one runs code; same as "
-        f"{TRUST_MODEL_ENV_VAR}=1)",
+        help="load a --model that cannot be checked: one without its .json beside it, or one saved by intent 0.1 "
+        f"(a pickle, which runs code when loaded); same as {TRUST_MODEL_ENV_VAR}=1",
     )
 
 
