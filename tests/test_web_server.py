@@ -1,17 +1,29 @@
-"""`intent serve` start-up: settings checked, port problems explained, loopback by default."""
+"""`intent serve` start-up: settings checked, port problems explained, loopback by default; and a real
+server under a hostile upload stays responsive and stops cleanly."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import FUZZ
 from intent.cli import main
+from intent.config import MAX_FIELD_CHARS
 from intent.errors import DataError
 from intent.web.server import bind, is_loopback, serve
 
@@ -55,6 +67,8 @@ def test_bind_gives_a_listening_socket() -> None:
         ({"port": 70000}, "--port must be between"),
         ({"port": 0, "max_upload_mb": 0}, "--max-upload-mb must be positive"),
         ({"port": 0, "max_texts": 0}, "--max-texts must be at least 1"),
+        ({"port": 0, "max_chars": 0}, "--max-chars must be at least 1"),
+        ({"port": 0, "max_job_memory_mb": 0}, "--max-job-memory-mb must be positive"),
         ({"port": 0, "jobs": 0}, "--jobs must be at least 1"),
         ({"port": 0, "model_path": Path("/nonexistent/model.joblib")}, "No model file"),
     ],
@@ -80,7 +94,16 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = capsys.readouterr().out
-    for needle in ("/api/classify", "/api/classify-file", "127.0.0.1", "--max-upload-mb", "--max-texts"):
+    for needle in (
+        "/api/classify",
+        "/api/classify-file",
+        "127.0.0.1",
+        "--max-upload-mb",
+        "--max-texts",
+        "--max-chars",
+        "--max-job-memory-mb",
+        "--trust-model",
+    ):
         assert needle in out
 
 
@@ -109,3 +132,179 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
     finally:
         watchdog.cancel()
         proc.kill()
+
+
+# ---- a real server under hostile load (issue 17, item 1) ------------------------------------
+
+
+#: Generous bounds: a responsive server answers in milliseconds; a starved one took minutes.
+ANSWER_WITHIN = 10.0
+STOP_WITHIN = 15.0
+FINISH_WITHIN = 120.0  # two messages; the cut field is read in seconds
+
+
+def one_field_zip(path: Path, chars: int) -> Path:
+    """A small zip holding one enormous quoted message: the probe that took the server down."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w", force_zip64=True) as fh:
+        fh.write(b'text\n"')
+        block = ("we offer great product " * 40_000).encode()  # English: the detector's worst case
+        for _ in range(chars // len(block) + 1):
+            fh.write(block)
+        fh.write(b'"\n"no gracias"\n')
+    return path
+
+
+def many_rows_zip(path: Path, rows: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w") as fh:
+        fh.write(b"text\n")
+        for i in range(rows):
+            fh.write(f'"Mensaje {i}: hola, te escribo por una propuesta de colaboración"\n'.encode())
+    return path
+
+
+def post_file(url: str, path: Path) -> dict[str, Any]:
+    boundary = "intent-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            "Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return dict(json.loads(response.read()))
+
+
+def get_json(url: str) -> dict[str, Any]:
+    """GET url, failing if the whole answer takes longer than ANSWER_WITHIN (a starved server trickles)."""
+
+    def fetch() -> dict[str, Any]:
+        with urllib.request.urlopen(url, timeout=ANSWER_WITHIN) as response:
+            return dict(json.loads(response.read()))
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(fetch).result(timeout=ANSWER_WITHIN)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def job_processes(server: int) -> set[int]:
+    """The processes classifying for the server: its spawned children (not multiprocessing's resource
+    tracker) and their process groups (the --jobs workers)."""
+    spawned = set()
+    for task in Path(f"/proc/{server}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"spawn_main" in command and b"resource_tracker" not in command:
+                spawned.add(int(pid))
+    return {pid for pid in alive() if process_group(pid) in spawned}
+
+
+def alive() -> set[int]:
+    """Running processes (a zombie has ended: it only waits for a parent, maybe init, to collect it)."""
+    running = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                running.add(int(entry.name))
+        except OSError:
+            continue
+    return running
+
+
+def process_group(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[2])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`intent serve --jobs 2` on a free port, with its own TMPDIR to check what it leaves behind."""
+    scratch, log = tmp_path / "tmp", tmp_path / "serve.log"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "intent.cli",
+                "serve",
+                "--port",
+                "0",
+                "--jobs",
+                "2",
+                "--model",
+                str(mini_model_path),
+            ],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 60
+    while not (match := re.search(r"(http://\S+)", log.read_text())):
+        assert proc.poll() is None and time.monotonic() < deadline, f"intent serve did not start:\n{log.read_text()}"
+        time.sleep(0.1)
+    url = match.group(1)
+    try:
+        yield url, proc, scratch
+    finally:
+        if proc.poll() is None:  # the test failed early: stop it as a user would, then for sure
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_WITHIN)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process memory from /proc")
+def test_a_hostile_upload_leaves_the_server_responsive_and_stops_cleanly(
+    live_server: tuple[str, subprocess.Popen[str], Path], tmp_path: Path
+) -> None:
+    url, proc, scratch = live_server
+    chars = 450_000_000 if FUZZ else 30_000_000
+    before = rss_mb(proc.pid)
+    job = post_file(f"{url}/api/jobs", one_field_zip(tmp_path / "one-field.zip", chars))
+    deadline = time.monotonic() + FINISH_WITHIN
+    while True:
+        assert get_json(f"{url}/api/health")["status"] == "ok"  # answers while the file is classified
+        status = get_json(f"{url}/api/jobs/{job['id']}")
+        if status["state"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, "one message took minutes: more than the model reads was processed"
+        time.sleep(0.2)
+    assert status["state"] == "done" and status["rows"] == 2, status
+    assert rss_mb(proc.pid) - before < 200  # the field was cut while read, in another process
+    rows = get_json(f"{url}/api/jobs/{job['id']}/rows")["rows"]
+    assert rows[0]["status"] == "other_language" and len(rows[0]["text"]) <= MAX_FIELD_CHARS
+    assert rows[1]["text"] == "no gracias"
+
+    busy = post_file(f"{url}/api/jobs", many_rows_zip(tmp_path / "many.zip", 200_000))
+    while get_json(f"{url}/api/jobs/{busy['id']}")["state"] != "running":
+        time.sleep(0.1)
+    time.sleep(3)  # the job's processes are up and classifying
+    workers = job_processes(proc.pid)
+    assert len(workers) >= 3  # the job's process and its two workers
+    assert list(scratch.iterdir())  # the upload and the job's scratch folder exist meanwhile
+    stopping = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=STOP_WITHIN + 30)
+    assert time.monotonic() - stopping < STOP_WITHIN
+    assert list(scratch.iterdir()) == []  # no upload, no .partial, no scratch folder
+    assert not workers & alive()  # every process of the job is gone too
