@@ -4,9 +4,11 @@ Reports messages/s and the peak resident memory of the whole process tree for
 `intent classify --jobs 2`, and, in the same run and on the same texts:
   - spaCy's tokenizer alone (the floor for any spaCy pipeline);
   - a spaCy `textcat` pipeline (spaCy's default architecture) trained on the same corpus,
-    classifying with nlp.pipe on the same two cores (the peer a user would otherwise pick).
+    classifying with nlp.pipe on the same two cores (the peer a user would otherwise pick);
+  - on a small file (5,000 rows), `--jobs 2` beside `--jobs 1` (median of interleaved runs):
+    workers must never make a small input slower.
 
-    python benchmarks/bench_batch.py [--rows 1000000] [--workdir DIR] [--textcat-epochs 5]
+    python benchmarks/bench_batch.py [--rows 1000000] [--workdir DIR] [--textcat-epochs 5] [--small-runs 5]
 """
 
 from __future__ import annotations
@@ -170,11 +172,32 @@ def textcat_peer(path: Path, epochs: int, workdir: Path) -> tuple[float, float, 
     return train_seconds, float(out.strip().splitlines()[-1]), f1
 
 
+def small_input(workdir: Path, intent_bin: str, rows: int = 5_000, runs: int = 5) -> None:
+    """`--jobs 2` against `--jobs 1` on a file too small to pay for starting workers."""
+    import statistics
+
+    small = workdir / "small.csv"
+    build_csv(small, rows, seed=11)
+    times: dict[str, list[float]] = {"1": [], "2": []}
+    for _ in range(runs):  # interleaved, so both see the same machine
+        for jobs in times:
+            cmd = [intent_bin, "classify", str(small), "-o", str(workdir / "small-out.csv")]
+            seconds, _ = run_measured([*cmd, "--jobs", jobs, "--quiet", "--force"])
+            times[jobs].append(seconds)
+    one, two = statistics.median(times["1"]), statistics.median(times["2"])
+    print(
+        f"small input ({rows:,} rows, median of {runs}): --jobs 1 {one:.2f}s, --jobs 2 {two:.2f}s, "
+        f"ratio {two / one:.2f}x (target: --jobs 2 not slower, <= 1.0x plus noise)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--textcat-epochs", type=int, default=5)
+    parser.add_argument("--small-runs", type=int, default=5, help="runs per side for the 5,000-row comparison")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="intent-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -187,6 +210,7 @@ def main() -> None:
 
     out = workdir / "classified.csv"
     intent_bin = str(Path(sys.executable).parent / "intent")
+    small_input(workdir, intent_bin, runs=args.small_runs)
     seconds, peak = run_measured(
         [intent_bin, "classify", str(big), "-o", str(out), "--jobs", "2", "--quiet", "--force"]
     )
