@@ -710,7 +710,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from intent.config import SERVE_HOST, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB, SERVE_PORT
+    from intent.config import PERSONAL_DIR_NAME, SERVE_HOST, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB, SERVE_PORT
 
     p = _subparser(
         sub,
@@ -718,8 +718,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="open a local web page to triage your LinkedIn export, with a JSON API beside it",
         description=(
             "Start a web page on this machine: drop LinkedIn's export .zip (or messages.csv, Invitations.csv, any "
-            "CSV), see every message labeled, filter, search, see why each got its label, and download the "
-            "labeled CSV. The same server answers a JSON API (schema at /api/openapi.json): POST /api/classify, "
+            "CSV), see every message labeled, filter, search, see why each got its label, correct the labels it "
+            "got wrong and train a personal model from them, and download the labeled CSV. The same server "
+            "answers a JSON API (schema at /api/openapi.json): POST /api/classify, "
             "POST /api/explain, POST /api/classify-file, GET /api/health. It listens on 127.0.0.1 only, so "
             "nothing is reachable from other machines and no message leaves this one."
         ),
@@ -752,7 +753,20 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="N",
         help=f"most texts in one POST /api/classify; more get HTTP 413 (default: {SERVE_MAX_TEXTS})",
     )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes per uploaded file (default: 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes per uploaded file, and folds fitted at once when training a personal model (default: 1)",
+    )
+    p.add_argument(
+        "--personal-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where personal models trained on the page are saved (default: ./{PERSONAL_DIR_NAME}, "
+        "in the folder serve is started from)",
+    )
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     _add_quiet(p, "log only warnings and errors (no line per request)")
     p.set_defaults(handler=cmd_serve, stopped="stopped")
@@ -774,6 +788,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         open_browser=args.open,
         quiet=args.quiet,
+        personal_dir=args.personal_dir,
     )
 
 

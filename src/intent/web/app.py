@@ -7,6 +7,7 @@ No request or log line carries message text.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import unicodedata
@@ -25,34 +26,46 @@ from starlette.background import BackgroundTask
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from intent import __version__
-from intent.api import explain, load_model
+from intent.api import explain
 from intent.config import (
     LABEL_NAMES_ES,
     LABELS,
+    PERSONAL_DIR_NAME,
     SAMPLE_EXPORT,
     SERVE_MAX_TEXTS,
     SERVE_MAX_UPLOAD_MB,
     SERVE_UNPACKED_FACTOR,
     default_model_path,
 )
-from intent.errors import ColumnError, DataError
+from intent.errors import ColumnError, DataError, IntentError
 from intent.io.batch import BatchOptions, check_inputs, classify_file
 from intent.io.csv_io import to_excel_csv
-from intent.model_io import read_metadata
+from intent.learn.personal import PersonalSettings, TooFewCorrections
 from intent.text.language import SUPPORTED
+from intent.web.corrections import Target, check_target, corrections_csv, examples
 from intent.web.jobs import Job, JobStore
 from intent.web.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from intent.web.messages import for_web
+from intent.web.models import ModelSlot
 from intent.web.schemas import (
     ClassifyRequest,
     ClassifyResponse,
+    CorrectionRequest,
+    CorrectionsState,
     ErrorResponse,
     ExplainRequest,
     ExplainResponse,
     HealthResponse,
     JobStatus,
     PredictionOut,
+    TrainingStatus,
+    TrainRequest,
+    UseModelRequest,
+    UseModelResponse,
 )
+from intent.web.training import Trainer, TrainingBusy
+
+log = logging.getLogger("intent.web")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Host names a loopback server answers to; any other (DNS rebinding) is refused.
@@ -61,6 +74,27 @@ LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "The upload or the list of texts is over the limit."},
     422: {"model": ErrorResponse, "description": "Unreadable input, or the text column cannot be told."},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No such file or training."}
+}
+_CORRECTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND,
+    409: {"model": ErrorResponse, "description": "The file is not classified yet (code `not_ready`)."},
+    422: {"model": ErrorResponse, "description": "No such row or conversation, or nothing to learn from it."},
+}
+_TRAIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "A training is already running (code `training_busy`: one at a time), or the file is not "
+        "classified yet (`not_ready`).",
+    },
+    422: {
+        "model": ErrorResponse,
+        "description": "Too few corrections (code `too_few_corrections`; the minimum is in GET /api/health), or "
+        "personal models cannot be trained here.",
+    },
 }
 
 
@@ -71,8 +105,10 @@ class ServeSettings:
     model_path: Path | None = None
     max_upload_mb: float = SERVE_MAX_UPLOAD_MB
     max_texts: int = SERVE_MAX_TEXTS
-    jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`)
+    jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`), and folds trained at once
     allowed_hosts: list[str] | None = None  # None: any host (the server is not on loopback)
+    personal_dir: Path | None = None  # where personal models are saved (None: ./intent-personal)
+    personal: PersonalSettings | None = None  # how they are trained (None: the shipped corpus and settings)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -87,17 +123,27 @@ class LimitExceeded(DataError):
         self.code = code
 
 
+class Conflict(IntentError):
+    """A request the server's state does not allow now (answered with 409 and ``code``)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
     """Build the app: load the model (a bad model fails here, before serving), then wire the routes."""
     settings = settings or ServeSettings()
-    model_path = (settings.model_path or default_model_path()).resolve()
-    model = load_model(model_path)
-    metadata = read_metadata(model_path) or {}
-    jobs = JobStore(model_path)
+    slot = ModelSlot(settings.model_path or default_model_path())
+    personal_dir = (settings.personal_dir or Path(PERSONAL_DIR_NAME)).expanduser().resolve()
+    personal = settings.personal or PersonalSettings(jobs=settings.jobs)
+    trainer = Trainer(personal_dir, personal)
+    jobs = JobStore(slot.current.path, on_forget=trainer.forget_job)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        trainer.close()
         jobs.close()
 
     app = FastAPI(
@@ -126,7 +172,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             return JSONResponse(
                 {"detail": for_web(str(exc)), "code": "text_column", "columns": exc.columns}, status_code=422
             )
+        if isinstance(exc, TooFewCorrections):
+            return JSONResponse({"detail": str(exc), "code": "too_few_corrections"}, status_code=422)
         return JSONResponse({"detail": for_web(str(exc)), "code": "bad_input"}, status_code=422)
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=409)
+
+    @app.exception_handler(TrainingBusy)
+    async def busy(request: Request, exc: TrainingBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": "training_busy"}, status_code=409)
 
     # ---- the page ----
 
@@ -140,19 +196,18 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/api/health", response_model=HealthResponse, tags=["api"])
     def health() -> dict[str, Any]:
-        """The model being served, the labels and the limits."""
+        """The model in use (shipped, personal or custom), the labels, the limits, and where personal models go."""
         return {
             "status": "ok",
-            "model": {
-                "name": str(metadata.get("name", model_path.stem)),
-                "version": str(metadata.get("versions", {}).get("intent", __version__)),
-                "trained_at": metadata.get("trained_at"),
-                "sha256": metadata.get("model_sha256"),
-                "threshold": model.threshold,
-            },
+            "model": slot.info(),
             "labels": list(LABELS),
             "label_names": dict(LABEL_NAMES_ES),
             "limits": {"max_upload_bytes": settings.max_upload_bytes, "max_texts": settings.max_texts},
+            "personal": {
+                "dir": str(personal_dir),
+                "min_corrections": personal.min_corrections,
+                "weight": personal.weight,
+            },
         }
 
     @app.post("/api/classify", response_model=ClassifyResponse, responses=_ERRORS, tags=["api"])
@@ -164,18 +219,18 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 f"batches of {settings.max_texts}, or upload a file to /api/classify-file.",
                 "too_many_texts",
             )
-        predictions = model.with_threshold(body.threshold).classify(body.texts, SUPPORTED if body.language_id else None)
-        return {
-            "model": str(metadata.get("name", model_path.stem)),
-            "predictions": [PredictionOut(**p.__dict__) for p in predictions],
-        }
+        served = slot.current
+        predictions = served.model.with_threshold(body.threshold).classify(
+            body.texts, SUPPORTED if body.language_id else None
+        )
+        return {"model": served.name, "predictions": [PredictionOut(**p.__dict__) for p in predictions]}
 
     @app.post("/api/explain", response_model=ExplainResponse, responses=_ERRORS, tags=["api"])
     def explain_text(body: ExplainRequest) -> dict[str, Any]:
         """The words and character groups that pushed a message towards its label (or each label)."""
         if not body.text.strip():
             raise DataError("The text is empty: there is nothing to explain.")
-        return explain(body.text, model=model, top=body.top, all_labels=body.all_labels).to_dict()
+        return explain(body.text, model=slot.current.model, top=body.top, all_labels=body.all_labels).to_dict()
 
     @app.post(
         "/api/classify-file",
@@ -213,7 +268,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             _check_unpacked(path, options, settings)
             suffix = ".jsonl" if format == "jsonl" else ".csv"
             output = Path(workdir.name) / f"labeled{suffix}"
-            summary = classify_file(str(path), output, model_path, options, conversations=table == "conversations")
+            summary = classify_file(
+                str(path), output, slot.current.path, options, conversations=table == "conversations"
+            )
         except BaseException:
             workdir.cleanup()
             raise
@@ -297,12 +354,106 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.delete("/api/jobs/{job_id}", status_code=204, tags=["page"])
     def job_delete(job_id: str) -> Response:
-        """Forget a job's results now (a running job is stopped)."""
+        """Forget a job's results now (a running job is stopped), its corrections, and a training from them."""
         if not jobs.remove(job_id):
             raise HTTPException(404, "No such job.")
         return Response(status_code=204)
 
+    # ---- teaching it: corrections and a personal model ----
+
+    def _corrections_state(job: Job) -> dict[str, Any]:
+        distinct = len(examples(job.corrections, job.source()))
+        return {**job.corrections.state(), "examples": distinct, "min_for_training": personal.min_corrections}
+
+    @app.post(
+        "/api/jobs/{job_id}/corrections",
+        response_model=CorrectionsState,
+        responses=_CORRECTION_ERRORS,
+        tags=["teach"],
+    )
+    def set_correction(job_id: str, body: CorrectionRequest) -> dict[str, Any]:
+        """Set the right label of a message (``row``) or a conversation (``conversation``), or clear it
+        (``label``: null). Corrections stay with the file, in memory, until it is forgotten."""
+        job = _done(_job(job_id))
+        target = Target("row", body.row) if body.row is not None else Target("conversation", str(body.conversation))
+        if body.label is not None:
+            check_target(target, job.source())
+        job.corrections.set(target, body.label)
+        return _corrections_state(job)
+
+    @app.get(
+        "/api/jobs/{job_id}/corrections",
+        responses={**_CORRECTION_ERRORS, 200: {"content": {"text/csv": {}}}},
+        response_class=Response,
+        tags=["teach"],
+    )
+    def download_corrections(job_id: str) -> Response:
+        """The corrections as CSV (``text,label``, one row per corrected message or conversation), which
+        `intent train --data` reads as is."""
+        job = _done(_job(job_id))
+        stem = Path(_display_name(job.filename)).stem or "mensajes"
+        return Response(
+            corrections_csv(examples(job.corrections, job.source())),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": _attachment(f"{stem}-correcciones.csv")},
+        )
+
+    @app.post("/api/train", status_code=202, response_model=TrainingStatus, responses=_TRAIN_ERRORS, tags=["teach"])
+    def start_training(body: TrainRequest) -> dict[str, Any]:
+        """Train a personal model in the background from a file's corrections: the shipped corpus plus the
+        corrections (each weighing as several corpus messages), with the model in use's design and settings.
+        Poll GET /api/train/{id} for its stages and, at the end, what changed. One training at a time."""
+        job = _done(_job(body.job))
+        return trainer.start(job, slot.current).status()
+
+    def _training(training_id: str) -> Any:
+        training = trainer.get(training_id)
+        if training is None:
+            raise HTTPException(404, "No such training: its file was forgotten, or the server restarted.")
+        return training
+
+    @app.get("/api/train/{training_id}", response_model=TrainingStatus, responses=_NOT_FOUND, tags=["teach"])
+    def training_status(training_id: str) -> dict[str, Any]:
+        """A training's stage and progress; when done, the before/after figures: on the corrected messages, how
+        many the personal model gets right under cross-validation beside the base model, macro-F1 on intent's
+        held-out sets, and the other rows of the file whose label changes."""
+        return dict(_training(training_id).status())
+
+    @app.delete("/api/train/{training_id}", status_code=204, responses=_NOT_FOUND, tags=["teach"])
+    def training_cancel(training_id: str) -> Response:
+        """Stop a training (nothing is saved if it has not reached its last stages)."""
+        if not trainer.cancel(training_id):
+            raise HTTPException(404, "No such training.")
+        return Response(status_code=204)
+
+    @app.post("/api/model", response_model=UseModelResponse, responses=_TRAIN_ERRORS, tags=["teach"])
+    def use_model(body: UseModelRequest) -> dict[str, Any]:
+        """Choose the model the server uses from now on (classify, explain, new files): a finished training's
+        personal model, or the one it was started with. With ``job``, that file is shown under its labels."""
+        path: Path | None = None
+        if body.use == "personal":
+            if body.training is None:
+                raise DataError("use=personal needs the training whose model to use.")
+            training = _training(body.training)
+            if training.state != "done" or training.model_path is None:
+                raise Conflict(f"The training is {training.state}, not done.", "not_ready")
+            path = Path(training.model_path)
+        job = _done(_job(body.job)) if body.job is not None else None
+        served = slot.use(path)
+        jobs.model_path = served.path
+        log.info("model in use: %s (%s)", served.name, served.kind)
+        relabeled = job.relabel(str(served.path)) if job is not None else False
+        return {"model": slot.info(), "relabeled": relabeled}
+
     return app
+
+
+def _done(job: Job) -> Job:
+    if job.state != "done":
+        raise Conflict(
+            f"The file is {job.state}, not classified yet." + (f" {job.error}" if job.error else ""), "not_ready"
+        )
+    return job
 
 
 def _ready(job: Job) -> Job:

@@ -13,6 +13,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
+from intent.config import PERSONAL_DIR_NAME
 from intent.errors import DataError, Terminated
 
 log = logging.getLogger("intent.web")
@@ -59,6 +60,7 @@ def serve(
     jobs: int = 1,
     open_browser: bool = False,
     quiet: bool = False,
+    personal_dir: Path | None = None,
 ) -> int:
     """Run the page and the API until Ctrl-C (then KeyboardInterrupt) or SIGTERM (then `Terminated`)."""
     import uvicorn
@@ -79,6 +81,7 @@ def serve(
         max_texts=max_texts,
         jobs=jobs,
         allowed_hosts=LOOPBACK_HOSTS if loopback else None,
+        personal_dir=(personal_dir or Path(PERSONAL_DIR_NAME)).expanduser().resolve(),
     )
     try:
         app = create_app(settings)  # loads the model: a bad one fails here, before anyone connects
@@ -92,6 +95,7 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
     print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr)
+    print(f"intent: personal models trained on the page are saved in {settings.personal_dir}", file=sys.stderr)
     if not loopback:
         print(
             f"intent: warning: listening on {host}, not only on this machine: anyone who can reach it can send "
