@@ -75,6 +75,10 @@ def test_corrections_are_scored_only_by_models_that_did_not_see_them(
     assert figures["base_right"] == sum(p == y for p, y in zip(base.predict(texts), labels, strict=True))
     assert [c["label"] for c in figures["per_correction"]] == labels
     assert figures["personal_right"] == sum(c["personal"] == c["label"] for c in figures["per_correction"])
+    sure = sum(c["personal"] == c["label"] and c["personal_sure"] for c in figures["per_correction"])
+    assert figures["personal_sure_right"] == sure <= figures["personal_right"]
+    flagged = [r.uncertain for r in base.classify(texts, None)]
+    assert [not c["base_sure"] for c in figures["per_correction"]] == flagged
     assert (figures["corrections"], figures["folds"], figures["grouped_by"]) == (12, 3, "sender")
     assert list(dict.fromkeys(stages)) == ["corpus", "preprocess", "cross_validation", "final", "held_out"]
     held = figures["held_out"]["mini_challenge_test"]

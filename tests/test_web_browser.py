@@ -442,7 +442,10 @@ def test_teach_it_from_the_page(
     result = page.evaluate("teach.training.result")
     base, mine = result["base"]["right"], result["personal"]["right"]
     expect(page.locator("#fig-base")).to_have_text(f"{base} de {total}")
-    expect(page.locator("#fig-base-label")).to_have_text("bien con el modelo incluido")
+    expect(page.locator("#fig-base-label")).to_have_text(
+        f"bien con el modelo incluido; {result['base']['sure']} sin marcar como dudosos"
+    )
+    expect(page.locator("#fig-personal-label")).to_contain_text("sin haberlos visto")
     expect(page.locator("#fig-personal")).to_have_text(f"{mine} de {total}")
     assert mine > base, "the personal model should get more of the corrections right than the shipped one"
     expect(page.locator("#fig-explain")).to_contain_text("validación cruzada")
@@ -467,7 +470,15 @@ def test_teach_it_from_the_page(
         "changed_rows": changed_rows,
         "page": {
             name: page.locator(f"#{name}").inner_text()
-            for name in ("fig-base", "fig-personal", "fig-explain", "fig-held-out", "fig-changed")
+            for name in (
+                "fig-base",
+                "fig-base-label",
+                "fig-personal",
+                "fig-personal-label",
+                "fig-explain",
+                "fig-held-out",
+                "fig-changed",
+            )
         },
         "result": {k: v for k, v in result.items() if k != "model"},
         "seconds": page.evaluate("teach.training.seconds"),

@@ -53,6 +53,8 @@ def test_what_changed_leaves_out_the_corrected_rows_and_those_without_text(mini_
             "grouped_by": "message",
             "base_right": 0,
             "personal_right": 1,
+            "base_sure_right": 0,
+            "personal_sure_right": 1,
             "held_out": {},
         },
     }

@@ -181,10 +181,12 @@ def _fold_predictions(
     e_labels: list[str],
     fold: tuple[np.ndarray, np.ndarray],
     weight: float,
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out corrections' probabilities (LABELS order) from a model fitted without them."""
     train, held = fold
     est = _fit(downstream, X, y, E[train], [e_labels[i] for i in train], weight)
-    return held, list(est.predict(E[held]))
+    order = [list(est.classes_).index(label) for label in LABELS]
+    return held, np.asarray(est.predict_proba(E[held]))[:, order]
 
 
 def train_personal(
@@ -228,15 +230,19 @@ def train_personal(
 
     report("cross_validation", 0.0)
     folds, grouped_by = _folds(examples, settings.folds, seed)
-    cv_pred: list[str] = [""] * len(examples)
+    cv_proba = np.zeros((len(examples), len(LABELS)))
     runs = Parallel(n_jobs=settings.jobs, return_as="generator")(
         delayed(_fold_predictions)(downstream, X, labels, E, e_labels, fold, settings.weight) for fold in folds
     )
-    for done, (held, predicted) in enumerate(runs, start=1):
-        for i, label in zip(held, predicted, strict=True):
-            cv_pred[i] = label
+    for done, (held, proba) in enumerate(runs, start=1):
+        cv_proba[held] = proba
         report("cross_validation", done / len(folds))
-    base_pred = base.predict(e_texts)
+    cv_pred = [LABELS[i] for i in cv_proba.argmax(axis=1)]
+    # "sure": confident enough not to be flagged uncertain (the threshold is the base model's, kept)
+    cv_sure = [bool(p.max() >= base.threshold) for p in cv_proba]
+    base_results = base.classify(e_texts, None)
+    base_pred = [str(r.label) for r in base_results]
+    base_sure = [not r.uncertain for r in base_results]
 
     report("final", 0.0)
     fitted = _fit(downstream, X, labels, E, e_labels, settings.weight)
@@ -252,8 +258,18 @@ def train_personal(
         "grouped_by": grouped_by,
         "base_right": sum(p == y for p, y in zip(base_pred, e_labels, strict=True)),
         "personal_right": sum(p == y for p, y in zip(cv_pred, e_labels, strict=True)),
+        "base_sure_right": sum(p == y and s for p, y, s in zip(base_pred, e_labels, base_sure, strict=True)),
+        "personal_sure_right": sum(p == y and s for p, y, s in zip(cv_pred, e_labels, cv_sure, strict=True)),
         "per_correction": [
-            {"label": y, "base": b, "personal": p} for y, b, p in zip(e_labels, base_pred, cv_pred, strict=True)
+            {
+                "label": y,
+                "base": b,
+                "base_sure": bs,
+                "personal": p,
+                "personal_sure": ps,
+                "personal_p": round(float(cv_proba[i, LABELS.index(y)]), 4),  # out-of-fold probability of its label
+            }
+            for i, (y, b, bs, p, ps) in enumerate(zip(e_labels, base_pred, base_sure, cv_pred, cv_sure, strict=True))
         ],
         "held_out": {},
     }

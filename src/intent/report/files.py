@@ -365,8 +365,8 @@ def _personal_section(meta: dict[str, Any]) -> list[str]:
         "",
         f"On the corrected messages, under {p['folds']}-fold cross-validation (each predicted by a model trained "
         f"without it{', folds keeping each sender together' if p['grouped_by'] == 'sender' else ''}): "
-        f"**{p['personal_right']} of {p['corrections']} right**, against {p['base_right']} for "
-        f"`{p['base']['name']}`.",
+        f"**{p['personal_right']} of {p['corrections']} right** ({p['personal_sure_right']} of them not flagged "
+        f"uncertain), against {p['base_right']} ({p['base_sure_right']}) for `{p['base']['name']}`.",
         "",
     ]
 

@@ -37,7 +37,7 @@ from intent.config import (
     SERVE_UNPACKED_FACTOR,
     default_model_path,
 )
-from intent.errors import ColumnError, DataError, IntentError
+from intent.errors import ColumnError, DataError, IntentError, ModelLoadError
 from intent.io.batch import BatchOptions, check_inputs, classify_file
 from intent.io.csv_io import to_excel_csv
 from intent.learn.personal import PersonalSettings, TooFewCorrections
@@ -439,7 +439,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 raise Conflict(f"The training is {training.state}, not done.", "not_ready")
             path = Path(training.model_path)
         job = _done(_job(body.job)) if body.job is not None else None
-        served = slot.use(path)
+        try:
+            served = slot.use(path)
+        except ModelLoadError as exc:  # e.g. the saved file was moved or deleted since
+            raise Conflict(str(exc), "model_unavailable") from exc
         jobs.model_path = served.path
         log.info("model in use: %s (%s)", served.name, served.kind)
         relabeled = job.relabel(str(served.path)) if job is not None else False

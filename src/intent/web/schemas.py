@@ -164,6 +164,7 @@ class BaseFigures(BaseModel):
     name: str
     kind: Literal["shipped", "personal", "custom"]
     right: int = Field(description="Corrected messages the base model labels right.")
+    sure: int = Field(description="Of those, how many it does not flag as uncertain.")
 
 
 class PersonalFigures(BaseModel):
@@ -171,6 +172,7 @@ class PersonalFigures(BaseModel):
         description="Corrected messages the personal model labels right under cross-validation: each predicted by a "
         "model trained without it (and without its sender's other corrections)."
     )
+    sure: int = Field(description="Of those, how many it would not flag as uncertain (the base model's threshold).")
 
 
 class HeldOutFigures(BaseModel):

@@ -362,8 +362,8 @@ def _result(
         "weight": p["weight"],
         "folds": p["folds"],
         "grouped_by": p["grouped_by"],
-        "base": {"name": base.name, "kind": base.kind, "right": p["base_right"]},
-        "personal": {"right": p["personal_right"]},
+        "base": {"name": base.name, "kind": base.kind, "right": p["base_right"], "sure": p["base_sure_right"]},
+        "personal": {"right": p["personal_right"], "sure": p["personal_sure_right"]},
         "held_out": p["held_out"],
         "changed": {
             "count": len(changed),

@@ -187,7 +187,7 @@ function renderTeach() {
     : distinct < teach.min
       ? `Te ${teach.min - distinct === 1 ? "falta" : "faltan"} ${number(teach.min - distinct)} para poder ` +
         "entrenar tu modelo."
-      : "Tarda alrededor de un minuto; mientras, puedes seguir usando la página.";
+      : "Tarda uno o dos minutos; mientras, puedes seguir usando la página.";
   renderTraining();
 }
 
@@ -267,8 +267,9 @@ function baseName(base) {
 function renderTrainingResult(result) {
   const total = number(result.corrections);
   $("fig-base").textContent = `${number(result.base.right)} de ${total}`;
-  $("fig-base-label").textContent = `bien con ${baseName(result.base)}`;
+  $("fig-base-label").textContent = `bien con ${baseName(result.base)}; ${sure(result.base.sure)}`;
   $("fig-personal").textContent = `${number(result.personal.right)} de ${total}`;
+  $("fig-personal-label").textContent = `con tu modelo, sin haberlos visto; ${sure(result.personal.sure)}`;
   const together = result.grouped_by === "sender" ? " ni las demás de la misma persona" : "";
   $("fig-explain").textContent =
     `Tus ${total} correcciones, una a una: cada una la ha etiquetado un modelo entrenado sin ella${together} ` +
@@ -289,6 +290,10 @@ function renderTrainingResult(result) {
     `intent serve --model "${result.model.path}" o intent classify --model "${result.model.path}". Guárdalo como ` +
     "tus mensajes: sus palabras salen de ellos.";
   renderModelChoice(result);
+}
+
+function sure(n) {
+  return `${number(n)} sin marcar como ${n === 1 ? "dudoso" : "dudosos"}`;
 }
 
 function f1(x) {
