@@ -24,19 +24,25 @@ INBOX = ROOT / "tests" / "fixtures" / "personal_inbox.csv"
 
 
 def corrections() -> list[object]:
-    """The corrections as the page makes them: a message alone, or a conversation's messages joined."""
+    """The corrections as the page makes them: a message alone, or a conversation's messages joined; the text as
+    the page shows it (repaired), one writer's corrections kept together."""
+    from intent.io.owner import name_key
     from intent.learn.personal import Example
+    from intent.text.normalize import repair
     from intent.web.corrections import JOINER
 
     with INBOX.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    out: list[object] = [Example(r["text"], r["label"], r["sender"]) for r in rows if r["scope"] == "message"]
+    out: list[object] = [
+        Example(repair(r["text"]), r["label"], name_key(r["sender"])) for r in rows if r["scope"] == "message"
+    ]
     threads: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         if r["scope"] == "conversation":
             threads.setdefault(r["conversation"], []).append(r)
     for messages in threads.values():
-        out.append(Example(JOINER.join(m["text"] for m in messages), messages[0]["label"], messages[0]["sender"]))
+        text = JOINER.join(repair(m["text"]) for m in messages)
+        out.append(Example(text, messages[0]["label"], name_key(messages[0]["sender"])))
     return out
 
 

@@ -373,6 +373,7 @@ def test_teach_it_from_the_page(
         health = json.load(response)
     personal_dir = Path(health["personal"]["dir"])
     assert health["model"]["kind"] == "shipped" and health["personal"]["min_corrections"] == 10
+    assert f"personal models trained on the page are saved in {personal_dir}" in log.read_text()
     page.goto(url)
     expect(page.locator("#model-info")).to_contain_text("el modelo incluido con intent")
     page.set_input_files("#file-input", str(personal_export_zip))

@@ -60,7 +60,7 @@ def test_the_models_own_labels_give_the_file_back_byte_for_byte(export_job: Job,
     assert export_job.labeled_with == str(mini_model_path) and len(labeling) == export_job.n_rows
     table = export_job._rows
     assert table is not None
-    assert relabel_rows(table, labeling).data == table.data
+    assert bytes(relabel_rows(table, labeling).data) == bytes(table.data)
     assert export_job.labeled_csv is not None
     assert relabel_csv(export_job.labeled_csv, labeling) == export_job.labeled_csv
 

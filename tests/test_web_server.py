@@ -80,7 +80,14 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = capsys.readouterr().out
-    for needle in ("/api/classify", "/api/classify-file", "127.0.0.1", "--max-upload-mb", "--max-texts"):
+    for needle in (
+        "/api/classify",
+        "/api/classify-file",
+        "127.0.0.1",
+        "--max-upload-mb",
+        "--max-texts",
+        "--personal-dir",
+    ):
         assert needle in out
 
 

@@ -110,7 +110,7 @@ class Job:
         if self._table is not None:
             if keep and self._labeling is not None and model_path is not None:
                 self._rows = RowsTable(
-                    self._table.getvalue(),
+                    self._table.getbuffer(),  # a view, not a copy: the buffer is final
                     np.array(self._starts, dtype=np.int64),
                     self.counts,
                     self.months,
@@ -120,7 +120,8 @@ class Job:
                 labeling, self._foreign = self._labeling.build(str(model_path), name, threshold)
                 self.labelings[labeling.model] = labeling
                 self.labeled_with = labeling.model
-            self._table.close()
+            else:
+                self._table.close()
             self._table, self._labeling, self._starts = None, None, []
 
     # -- views --

@@ -96,7 +96,7 @@ class LabelingBuilder:
 class RowsTable:
     """The page's rows as one JSON buffer (``{…},{…}``) with where each row starts, and their counts."""
 
-    data: bytes
+    data: bytes | memoryview
     starts: np.ndarray  # int64: offset of each row's JSON
     counts: dict[str, int]
     months: dict[str, dict[str, int]]
@@ -104,7 +104,7 @@ class RowsTable:
 
     def row_bytes(self, n: int) -> bytes:
         end = int(self.starts[n + 1]) - 1 if n + 1 < len(self.starts) else len(self.data)  # -1: the comma
-        return self.data[int(self.starts[n]) : end]
+        return bytes(self.data[int(self.starts[n]) : end])
 
     def row(self, n: int) -> dict[str, Any]:
         value: dict[str, Any] = json.loads(self.row_bytes(n))
@@ -137,7 +137,7 @@ def relabel_rows(table: RowsTable, labeling: Labeling) -> RowsTable:
             out.write(b",")
         starts[n] = out.tell()
         out.write(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-    return RowsTable(out.getvalue(), starts, counts, dict(sorted(months.items())), uncertain)
+    return RowsTable(out.getbuffer(), starts, counts, dict(sorted(months.items())), uncertain)
 
 
 def relabel_csv(data: bytes, labeling: Labeling) -> bytes:
