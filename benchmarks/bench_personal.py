@@ -54,10 +54,10 @@ def main() -> None:
     import numpy as np
 
     from intent.api import load_model
-    from intent.config import DEFAULT_MODEL_OUTPUT, LABELS
+    from intent.config import CHECKOUT_MODEL_PATH, LABELS
     from intent.learn.personal import PersonalSettings, train_personal
 
-    base = load_model(DEFAULT_MODEL_OUTPUT)
+    base = load_model(CHECKOUT_MODEL_PATH)
     examples = corrections()
     proba = base.predict_proba([e.text for e in examples])  # type: ignore[attr-defined]
     base_p = float(np.mean([p[LABELS.index(e.label)] for p, e in zip(proba, examples, strict=True)]))  # type: ignore[attr-defined]

@@ -28,10 +28,11 @@ def test_the_shipped_models_design_is_rebuilt_with_its_settings() -> None:
 def test_every_design_comes_back_with_its_classifier_and_tuned_setting(design: str) -> None:
     grid = next(d for d in designs(0) if d.name == design).grid
     tuned = {k: v[-1] for k, v in grid.items() if k != "classifier" and len(v) > 1}  # a value other than the first
-    pipe = recorded(design, {"classifier": "ignored", **tuned}, 0)
-    params = pipe.get_params()
-    assert type(params["classifier"]) is type(grid["classifier"][0])
-    assert isinstance(params["classifier"], LogisticRegression | CalibratedClassifierCV) or design.endswith("+SVM")
+    hyperparameters = readable({"classifier": grid["classifier"][0], **tuned})  # as `intent train` records them
+    params = recorded(design, hyperparameters, 0).get_params()
+    inner = params["classifier"].estimator
+    assert type(inner) is type(grid["classifier"][0].estimator)
+    assert isinstance(inner, LogisticRegression | CalibratedClassifierCV) or design.endswith("+SVM")
     for key, value in tuned.items():
         assert params[key] == value
 

@@ -111,7 +111,7 @@ def test_a_model_without_a_recorded_design_cannot_be_the_base(
 
 def test_a_missing_corpus_is_a_clear_error(mini_base_path: Path, tmp_path: Path) -> None:
     settings = PersonalSettings(corpus=(tmp_path / "train.csv",), held_out=())
-    with pytest.raises(DataError, match=r"train\.csv is not installed"):
+    with pytest.raises(DataError, match=r"train\.csv is missing from this installation"):
         train_personal(nonsense(10), load_model(mini_base_path), settings)
 
 
