@@ -9,7 +9,6 @@ import random
 import stat
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from intent.api import load_model
@@ -60,6 +59,7 @@ def test_folds_keep_one_writers_corrections_together() -> None:
     assert kept_by == "message" and len(folds) == 5
 
 
+@pytest.mark.slow  # trains personal models (on the mini corpus: seconds)
 def test_corrections_are_scored_only_by_models_that_did_not_see_them(
     mini_base_path: Path, mini_personal: PersonalSettings
 ) -> None:
@@ -90,6 +90,7 @@ def test_corrections_are_scored_only_by_models_that_did_not_see_them(
     assert personal.model.metadata["design"] == base.metadata["design"]
 
 
+@pytest.mark.slow  # trains personal models (on the mini corpus: seconds)
 def test_the_weight_makes_a_few_corrections_count(mini_base_path: Path, mini_personal: PersonalSettings) -> None:
     base = load_model(mini_base_path)
     # spam-like texts a user says are genuine: the corpus pulls one way, the corrections the other
@@ -115,6 +116,7 @@ def test_a_missing_corpus_is_a_clear_error(mini_base_path: Path, tmp_path: Path)
         train_personal(nonsense(10), load_model(mini_base_path), settings)
 
 
+@pytest.mark.slow  # trains personal models (on the mini corpus: seconds)
 def test_saved_with_its_json_and_card_then_used_by_classify_and_intent_model(
     mini_base_path: Path, mini_personal: PersonalSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,11 +155,3 @@ def test_a_new_personal_model_never_replaces_an_earlier_one(tmp_path: Path) -> N
     assert second.name == "intent-personal-20261202-103000-2.joblib"
     second.with_suffix(".json").write_text("{}")  # a metadata file alone also takes the name
     assert new_model_path(tmp_path, when).name == "intent-personal-20261202-103000-3.joblib"
-
-
-def test_probabilities_of_the_personal_model_are_a_distribution(
-    mini_base_path: Path, mini_personal: PersonalSettings
-) -> None:
-    personal = train_personal(nonsense(10), load_model(mini_base_path), mini_personal)
-    proba = personal.model.predict_proba(["hola, ¿tienes 15 minutos para una demo?"])
-    assert np.allclose(proba.sum(axis=1), 1.0)

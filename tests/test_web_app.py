@@ -487,6 +487,7 @@ def test_corrections_per_message_and_per_conversation(teach_client: TestClient) 
     assert correct(teach_client, "nope", row=0, label="spam_sales").status_code == 404
 
 
+@pytest.mark.slow  # a training process
 def test_train_refuses_too_few_then_trains_one_at_a_time_and_says_what_changed(
     teach_client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -541,6 +542,7 @@ def test_train_refuses_too_few_then_trains_one_at_a_time_and_says_what_changed(
         assert row["text"][:30] not in caplog.text
 
 
+@pytest.mark.slow  # a training process
 def test_choosing_the_personal_model_relabels_the_file_and_back(teach_client: TestClient) -> None:
     job, before = sample_job(teach_client)
     texted = [r for r in before["rows"] if r["intent"] is not None]
@@ -576,6 +578,7 @@ def test_choosing_the_personal_model_relabels_the_file_and_back(teach_client: Te
     assert teach_client.post("/api/model", json={"use": "personal"}).status_code == 422
 
 
+@pytest.mark.slow  # a training process
 def test_forgetting_the_file_stops_its_training_and_drops_its_corrections(teach_client: TestClient) -> None:
     job, data = sample_job(teach_client)
     for row in [r for r in data["rows"] if r["intent"] is not None][:10]:
