@@ -573,6 +573,11 @@ def test_choosing_the_personal_model_relabels_the_file_and_back(teach_client: Te
     assert back["relabeled"] is True and back["model"]["default"] is True and back["model"]["kind"] == "custom"
     assert teach_client.get(f"/api/jobs/{job}/rows").json()["rows"] == before["rows"]
 
+    # started on it (`intent serve --model PATH`), a server says it serves a personal model
+    with make_client(Path(result["model"]["path"])) as started_on_it:
+        served = started_on_it.get("/api/health").json()["model"]
+        assert (served["kind"], served["default"], served["name"]) == ("personal", True, result["model"]["name"])
+
     not_done = teach_client.post("/api/model", json={"use": "personal", "training": "nope"})
     assert not_done.status_code == 404
     assert teach_client.post("/api/model", json={"use": "personal"}).status_code == 422
