@@ -416,7 +416,12 @@ def test_teach_it_from_the_page(
     expect(page.locator("#detail-correct")).to_contain_text("Lo has corregido")
     page.keyboard.press("Escape")
     expect(row_of(explained["text"])).to_have_class(re.compile(r"\bcorrected\b"))
-    for r in messages[6:]:
+    # one with a click on the label's button in the row (not on the row: that opens the explanation)
+    clicked = messages[6]
+    row_of(clicked["text"]).locator(f".correct-button.{clicked['label']}").click()
+    expect(row_of(clicked["text"])).to_have_class(re.compile(r"\bcorrected\b"))
+    expect(page.locator("#detail")).to_be_hidden()
+    for r in messages[7:]:
         row_of(r["text"]).focus()
         page.keyboard.press(KEY[r["label"]])
         expect(row_of(r["text"])).to_have_class(re.compile(r"\bcorrected\b"))  # once the server has it
