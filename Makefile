@@ -58,6 +58,7 @@ WEB_MB ?= 99
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_language.py
+	$(PY) benchmarks/bench_reader.py --rows $(BENCH_ROWS)
 	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
 	$(PY) benchmarks/bench_dask.py --rows $(DASK_ROWS)
 	$(PY) benchmarks/bench_web.py --mb $(WEB_MB)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intent.config import SAMPLE_EXPORT
+from intent.config import MAX_FIELD_CHARS, SAMPLE_EXPORT
 from intent.errors import DataError
 from intent.io import batch
 from intent.io.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
@@ -351,16 +351,23 @@ def test_header_only_and_empty_file(tmp_path: Path, mini_model_path: Path) -> No
         classify_file(str(src), tmp_path / "o2.csv", mini_model_path, BatchOptions())
 
 
-def test_huge_field_is_kept_whole_and_flagged(tmp_path: Path, mini_model_path: Path) -> None:
+def test_huge_field_is_cut_while_reading_and_reported(tmp_path: Path, mini_model_path: Path) -> None:
+    """Issue 17, item 1: a field past MAX_FIELD_CHARS keeps its start, the rest is skipped unstored,
+    the row is marked truncated and the summary says so; the rows after it are untouched."""
     size = 100_000_000 if FUZZ else 3_000_000
     src, out = tmp_path / "big.csv", tmp_path / "out.csv"
     with src.open("w", encoding="utf-8") as fh:
         fh.write('id,text\n1,"')
         fh.write("no me interesa " * (size // 15))
-        fh.write('"\n2,hola\n')
+        fh.write('"\n2,hola\n3,"no, gracias"\n')
     summary = classify_file(str(src), out, mini_model_path, BatchOptions())
     rows = read_csv(out)
-    assert summary.rows == 2 and rows[0]["status"] == "truncated" and len(rows[0]["text"]) >= size - 15
+    assert summary.rows == 3 and [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["status"] == "truncated" and rows[0]["text"] == ("no me interesa " * 70_000)[:MAX_FIELD_CHARS]
+    assert rows[2]["text"] == "no, gracias" and rows[2]["status"] == "ok"
+    assert summary.cut == 1 and summary.cut_lines == {"big.csv": [2]}
+    report = summary.format("out.csv")
+    assert f"longer than {MAX_FIELD_CHARS:,} characters were cut" in report and "line(s) 2" in report
 
 
 def test_unbalanced_quote_names_the_line(tmp_path: Path, mini_model_path: Path) -> None:
@@ -428,3 +435,97 @@ def test_signal_during_classify_leaves_no_output(
     assert proc.returncode == status, err.decode()  # 128 + the signal's number, by convention
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv"]
     assert b"Traceback" not in err
+
+
+# ---- issue 17 ---------------------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x";"clic")', "+34 600 123 456", "-1+1", "@SUM(A1:A9)", "\t=1", "\r=2"]
+
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_formula_cells_are_escaped_in_csv_output(tmp_path: Path, mini_model_path: Path, excel: bool) -> None:
+    """Issue 17, item 3: a message or sender a spreadsheet would run as a formula is written with a "'"."""
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["from", "text"], *([f, f] for f in FORMULAS), ["=ana", "hola"]])
+    out = tmp_path / "out.csv"
+    classify_file(str(src), out, mini_model_path, BatchOptions(excel=excel))
+    rows = read_csv(out, delimiter=";" if excel else ",")
+    assert [r["text"] for r in rows] == ["'" + f for f in FORMULAS] + ["hola"]
+    assert [r["from"] for r in rows] == ["'" + f for f in FORMULAS] + ["'=ana"]
+    assert all(not r["intent"].startswith("'") for r in rows)  # our own columns never need it
+
+
+def test_jsonl_output_keeps_raw_text(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["text"], *([f] for f in FORMULAS)])
+    out = tmp_path / "out.jsonl"
+    classify_file(str(src), out, mini_model_path, BatchOptions(fmt="jsonl"))
+    assert [json.loads(line)["text"] for line in out.read_text(encoding="utf-8").split("\n") if line] == FORMULAS
+
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_a_cr_only_file_keeps_its_row_count(tmp_path: Path, mini_model_path: Path, excel: bool) -> None:
+    """Issue 17, item 4: the reproduction from the issue, 3 rows in and 3 rows out, read back the same."""
+    src = tmp_path / "cr.csv"
+    src.write_bytes('from,text\ra,"Hola Ana\rte escribo…"\rb,no gracias\rc,encantada\r'.encode())
+    out = tmp_path / "out.csv"
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions(excel=excel))
+    rows = read_csv(out, delimiter=";" if excel else ",")
+    assert summary.rows == len(rows) == 3
+    assert [(r["from"], r["text"]) for r in rows] == [
+        ("a", "Hola Ana\rte escribo…"),
+        ("b", "no gracias"),
+        ("c", "encantada"),
+    ]
+    again = tmp_path / "again.csv"
+    assert classify_file(str(out), again, mini_model_path, BatchOptions(text_column="text")).rows == 3
+
+
+def test_force_never_replaces_an_input_zip(tmp_path: Path, mini_model_path: Path) -> None:
+    """Issue 17, item 8: `intent classify m2.zip -o m2.zip --force` must leave the archive alone."""
+    from intent.cli import main
+
+    archive = tmp_path / "m2.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(messages_csv(tmp_path), "messages.csv")
+    before = archive.read_bytes()
+    with pytest.raises(DataError, match="overwrite the input"):
+        classify_file(str(archive), archive, mini_model_path, BatchOptions(), force=True)
+    assert main(["classify", str(archive), "-o", str(archive), "--force", "--model", str(mini_model_path)]) == 2
+    assert archive.read_bytes() == before
+
+
+@pytest.mark.parametrize("text", ["<p></p>", "&nbsp;", "\u200b", "\x01\x02", "<br>\u200d&nbsp;"])
+def test_text_empty_after_cleaning_is_empty_in_files(tmp_path: Path, mini_model_path: Path, text: str) -> None:
+    """Issue 17, item 9: the batch uses the model's own test of "nothing to classify"."""
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["text"], [text], ["hola, ¿qué tal?"]])
+    out = tmp_path / "out.csv"
+    summary = classify_file(str(src), out, mini_model_path, BatchOptions())
+    rows = read_csv(out)
+    assert rows[0]["status"] == "empty" and rows[0]["intent"] == "" and rows[1]["status"] == "ok"
+    assert summary.statuses["empty"] == 1 and sum(summary.labels.values()) == 1
+    invitations = tmp_path / "Invitations.csv"
+    with invitations.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["From", "To", "Sent At", "Message", "Direction"], ["Ana", "Luis", "1/1/26", text, "IN"]]
+        )
+    out2 = tmp_path / "out2.csv"
+    classify_file(str(invitations), out2, mini_model_path, BatchOptions())
+    assert read_csv(out2)[0]["status"] == "no_message"
+
+
+def test_the_output_has_the_usual_file_mode(tmp_path: Path, mini_model_path: Path) -> None:
+    """Should fix: outputs respect the umask (an ordinary file), they are not forced to 0600."""
+    import os
+
+    out = tmp_path / "out.csv"
+    old = os.umask(0o022)
+    try:
+        classify_file(str(messages_csv(tmp_path)), out, mini_model_path, BatchOptions())
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644

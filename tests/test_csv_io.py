@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,200 @@ def test_to_excel_csv_keeps_every_field() -> None:
     assert excel.decode("utf-8-sig").split("\r\n")[0] == "a;b"
     rows = list(csv.reader(io.StringIO(excel.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows == [["a", "b"], ["x; y", "line\nbreak"], ["ñ", 'say "hi"']]
+
+
+# ---- issue 17: fields of any size, CR-only rows, spreadsheet safety, mixed encodings ------------
+
+import tracemalloc  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import FUZZ  # noqa: E402
+from intent.config import MAX_FIELD_CHARS  # noqa: E402
+from intent.io import csv_io  # noqa: E402
+from intent.io.csv_io import (  # noqa: E402
+    MIXED_ENCODING,
+    CsvWriter,
+    spreadsheet_safe,
+    spreadsheet_unescape,
+)
+
+
+def plain_records(data: str, delimiter: str) -> list[object]:
+    """What the csv module itself reads (strict), errors marked, blank lines dropped."""
+    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter, strict=True)
+    out: list[object] = []
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error:
+            out.append("error")
+            continue
+        if fields:
+            out.append(fields)
+
+
+def bounded_records(data: str, delimiter: str, cap: int) -> list[object]:
+    lines = csv_io._BoundedLines(io.StringIO(data, newline=""), delimiter, cap)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    out: list[object] = []
+    while True:
+        lines.start_record()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error:
+            out.append("error")
+            continue
+        if fields:
+            out.append(fields)
+
+
+CSV_SOUP = st.lists(st.sampled_from(["a", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60).map(
+    "".join
+)
+
+
+@given(
+    data=CSV_SOUP,
+    delimiter=st.sampled_from([",", ";"]),
+    cap=st.sampled_from([1, 2, 5, 10**9]),
+    piece=st.sampled_from([3, 7, 1 << 16]),
+)
+def test_bounded_reading_is_the_csv_module_with_fields_cut(data: str, delimiter: str, cap: int, piece: int) -> None:
+    """Whatever the text (quotes, CR, LF, broken rows), the bounded reader sees the records the csv
+    module sees, each field cut to its first ``cap`` characters; pieces of any size change nothing."""
+    old = csv_io._PIECE
+    csv_io._PIECE = piece
+    try:
+        got = bounded_records(data, delimiter, cap)
+    finally:
+        csv_io._PIECE = old
+    expected = [r if r == "error" else [f[:cap] for f in r] for r in plain_records(data, delimiter)]  # type: ignore[union-attr]
+    assert got == expected
+
+
+class _Generated(io.RawIOBase):
+    """A CSV made on the fly: one quoted field of ``size`` characters between two ordinary rows."""
+
+    def __init__(self, size: int) -> None:
+        block = b'te ofrecemos un gran producto, ""barato"" ' * 2000
+        self._parts = iter([b'id,text\n1,"', *[block] * (size // len(block)), b'"\n2,"no, gracias"\n'])
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._parts, b"")
+            if not self._pending:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n], self._pending = self._pending[:n], self._pending[n:]
+        return n
+
+
+def test_a_huge_field_is_never_held_in_memory() -> None:
+    """Issue 17, item 1: reading a field of tens (fuzz: hundreds) of MB keeps its start and stays small."""
+    size = 450_000_000 if FUZZ else 30_000_000
+    stream = io.TextIOWrapper(io.BufferedReader(_Generated(size)), encoding="utf-8", newline="")
+    tracemalloc.start()
+    try:
+        reader = CsvReader(stream, "big.csv", ",")
+        rows = list(reader)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [r.values["id"] for r in rows] == ["1", "2"]
+    assert len(rows[0].values["text"]) == MAX_FIELD_CHARS and rows[0].cut == ("text",)
+    assert rows[0].values["text"].startswith('te ofrecemos un gran producto, "barato" ')
+    assert rows[1].values["text"] == "no, gracias" and rows[1].cut == () and rows[1].line == 3
+    assert reader.cut == 1 and reader.cut_lines == [2]
+    assert peak < 40 * MAX_FIELD_CHARS // 4 + 10_000_000  # a few copies of the kept start, not the field
+
+
+def test_an_unquoted_huge_field_and_too_many_fields_are_bounded_too() -> None:
+    cap = 100
+    data = "id,text\n1," + "x" * 1000 + "\n2," + ",".join(["y"] * 5000) + "\n3,ok\n"
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", on_bad_lines="skip", max_field_chars=cap)
+    rows = list(reader)
+    assert [(r.values["id"], r.values["text"]) for r in rows] == [("1", "x" * cap), ("3", "ok")]
+    assert reader.skipped_lines == [3]
+
+
+def test_a_giant_header_is_refused_without_echoing_it() -> None:
+    data = "t" * 5_000_000 + ",x\n1,2\n"
+    with pytest.raises(DataError, match="not a header") as caught:
+        CsvReader(io.StringIO(data, newline=""), "x.csv", ",")
+    assert len(str(caught.value)) < 500
+
+
+def test_cr_only_file_keeps_its_rows() -> None:
+    """Issue 17, item 4: old Mac line ends (CR only), with a lone CR inside a quoted message."""
+    data = 'from,text\ra,"Hola Ana\rte escribo…"\rb,no gracias\rc,encantada\r'
+    rows = list(CsvReader(io.StringIO(data, newline=""), "cr.csv", ","))
+    assert [r.values["from"] for r in rows] == ["a", "b", "c"]
+    assert rows[0].values["text"] == "Hola Ana\rte escribo…" and [r.line for r in rows] == [2, 4, 5]
+
+
+@pytest.mark.parametrize("terminator", ["\n", "\r\n"])
+def test_writer_quotes_every_line_break_so_rows_read_back(terminator: str) -> None:
+    """Issue 17, item 4: a lone CR (or LF) inside a field is quoted whatever the row terminator."""
+    rows = [["a", "Hola Ana\rte escribo"], ["b", "línea\nnueva"], ["c", "fin\r\n"], ["d", "x"]]
+    out = io.StringIO(newline="")
+    writer = CsvWriter(out, lineterminator=terminator)
+    for row in rows:
+        writer.writerow(row)
+    assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == rows
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+34 600", "-2", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")'])
+def test_formula_cells_are_escaped_and_read_back(cell: str) -> None:
+    """Issue 17, item 3: OWASP's advice, and the reverse for files coming back (review -> train)."""
+    assert spreadsheet_safe(cell) == "'" + cell and spreadsheet_unescape(spreadsheet_safe(cell)) == cell
+    assert spreadsheet_safe(spreadsheet_safe(cell)) == spreadsheet_safe(cell)
+    out = io.StringIO(newline="")
+    CsvWriter(out).writerow([cell, "plain"])
+    assert next(csv.reader(io.StringIO(out.getvalue(), newline=""))) == ["'" + cell, "plain"]
+    raw = io.StringIO(newline="")
+    CsvWriter(raw, escape_formulas=False).writerow([cell])
+    assert next(csv.reader(io.StringIO(raw.getvalue(), newline=""))) == [cell]
+
+
+@pytest.mark.parametrize("cell", ["hola", "'quoted'", "'", "", "'hola", "a=b", "50-60"])
+def test_ordinary_cells_are_left_alone(cell: str) -> None:
+    assert spreadsheet_safe(cell) == cell and spreadsheet_unescape(cell) == cell
+
+
+def test_excel_conversion_escapes_formulas() -> None:
+    excel = to_excel_csv(b"text,from\n=1+1,@ana\n").decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(excel, newline=""), delimiter=";"))[1] == ["'=1+1", "'@ana"]
+
+
+def test_a_utf8_file_with_one_cp1252_row_is_repaired_row_by_row(tmp_path: Path) -> None:
+    """Should fix: one row pasted from Excel no longer turns every other row into mojibake."""
+    data = "texto\nreunión mañana\n".encode() + "adiós y qué tal\n".encode("cp1252") + "ñandú €\n".encode()
+    path = write(tmp_path, "mixed.csv", data)
+    encoding = detect_encoding(lambda: path.open("rb"))
+    assert encoding == MIXED_ENCODING
+    with path.open(encoding=encoding, newline="") as fh:
+        rows = [r.values["texto"] for r in CsvReader(fh, "mixed.csv", ",")]
+    assert rows == ["reunión mañana", "adiós y qué tal", "ñandú €"]
+
+
+def test_atomic_output_has_the_usual_mode(tmp_path: Path) -> None:
+    """Should fix: the output is an ordinary file (0666 less the umask), not forced private."""
+    import os
+
+    old = os.umask(0o027)
+    try:
+        with atomic_output(tmp_path / "out.csv") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o640

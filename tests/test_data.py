@@ -160,3 +160,23 @@ def test_hf_source_reads_a_saved_dataset_folder_with_its_split(tmp_path: Path) -
     assert len(valid) == 6 and valid.features["label"].names == list(LABELS)
     with pytest.raises(DataError, match="splits"):
         load_source(HFSource(str(tmp_path / "hub_like"), split="test"))
+
+
+def test_escaped_formula_cells_are_read_back_raw(tmp_path: Path) -> None:
+    """Issue 17, item 3: a cell "'" + (= + - @ tab CR) is what this tool wrote for a spreadsheet."""
+    path = tmp_path / "labeled.csv"
+    path.write_text(
+        "text,label\n'=1+1 oferta,spam\n'+34 600,spam\n'@ana hola,networking\n\"'\tno\",rechazo\n"
+        "'hola' dijo,networking\n",
+        encoding="utf-8",
+    )
+    texts, _ = texts_and_labels(load_labeled(path))
+    assert texts == ["=1+1 oferta", "+34 600", "@ana hola", "no", "'hola' dijo"]  # text is stripped, as ever
+
+
+def test_a_utf8_file_with_one_cp1252_row_trains_right(tmp_path: Path) -> None:
+    """Should fix (issue 17): the training reader repairs a pasted cp1252 row too, not the whole file."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("text,label\nreunión mañana,networking\n".encode() + "adiós y qué tal,rechazo\n".encode("cp1252"))
+    texts, _ = texts_and_labels(load_labeled(path))
+    assert texts == ["reunión mañana", "adiós y qué tal"]

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from intent.config import LANGUAGE_ID_CHARS, MAX_CHARS
 from intent.model import IntentModel
+from intent.text import language
 from intent.text.language import identify, is_supported
 
 FIXTURE = Path(__file__).parent / "fixtures" / "other_languages.csv"
@@ -54,3 +56,18 @@ def test_classify_flags_other_language_but_still_labels(mini_model: IntentModel)
     assert widened.language == "ca" and widened.status == "ok"
     off = mini_model.classify("Hi Maria, I came across your profile and would love to connect.", None)
     assert off.language == "" and off.status == "ok"
+
+
+def test_identification_reads_a_bounded_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17, items 1 and 2: the detector's cost grows with the text, so it never sees more than a start."""
+    seen: list[int] = []
+    real = language.repair
+
+    def spy(text: str) -> str:
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(language, "repair", spy)
+    english = "I came across your profile and would love to connect about our product. "
+    assert identify(english * 20_000) == "en"  # 1.5 million characters
+    assert seen and max(seen) <= LANGUAGE_ID_CHARS <= MAX_CHARS

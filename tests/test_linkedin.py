@@ -92,3 +92,147 @@ def test_folder_of_partitions_glob_and_many_inputs(tmp_path: Path) -> None:
     assert [Path(s.name).name for s in many] == ["part-2.csv", "part-0.csv", "part-1.csv"]
     with pytest.raises(DataError, match="matched no file"):
         resolve_sources(str(tmp_path / "nothing-*.csv"))
+
+
+# ---- issue 17: damaged archives, pipes, permissions ----------------------------------------------
+
+import os  # noqa: E402
+import stat  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from intent.cli import main  # noqa: E402
+
+MESSAGES_CSV = "CONTENT,FROM,TO\nhola,a,b\nno gracias,c,d\n"
+MANY_MESSAGES_CSV = "CONTENT,FROM,TO\n" + "hola,a,b\nno gracias,c,d\n" * 200
+
+
+def export_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("Basic/messages.csv", MANY_MESSAGES_CSV)
+    return path
+
+
+def encrypted_zip(path: Path) -> Path:
+    """A zip whose member says it is encrypted (traditional PKWARE flag), as `zip -P secret` writes."""
+    export_zip(path)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers: flag bits
+        at = data.find(signature)
+        data[at + offset] |= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
+def bad_crc_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("messages.csv", MANY_MESSAGES_CSV)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"no gracias", 200)
+    data[at] = ord("N")  # stored bytes changed: the CRC no longer matches
+    path.write_bytes(bytes(data))
+    return path
+
+
+def truncated_zip(path: Path) -> Path:
+    export_zip(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (encrypted_zip, "password-protected"),
+        (bad_crc_zip, "damaged"),
+        (truncated_zip, "damaged or incomplete"),
+    ],
+    ids=["encrypted", "bad-crc", "truncated"],
+)
+def test_damaged_or_encrypted_zips_are_clear_errors(
+    tmp_path: Path, mini_model_path: Path, capsys: pytest.CaptureFixture[str], make: object, says: str
+) -> None:
+    """Issue 17, item 5: each names what is wrong, in one line, exit 2; never "contains NUL bytes"."""
+    archive = make(tmp_path / "export.zip")  # type: ignore[operator]
+    assert main(["classify", str(archive), "-o", str(tmp_path / "out.csv"), "--model", str(mini_model_path)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "export.zip" in err and "NUL" not in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_read_once(tmp_path: Path, mini_model_path: Path) -> None:
+    """Issue 17, item 10: a FIFO used to hang forever (it was opened once per look)."""
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(MESSAGES_CSV, encoding="utf-8"), daemon=True)
+    writer.start()
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(fifo), "-o", str(out), "--model", str(mini_model_path), "--quiet"]) == 0
+    writer.join(5)
+    assert out.read_text(encoding="utf-8").count("\n") == 3
+
+
+@pytest.mark.skipif(not Path("/dev/fd").exists(), reason="process substitution needs /dev/fd")
+@pytest.mark.parametrize("kind", ["csv", "zip"])
+def test_process_substitution_is_read_once(tmp_path: Path, mini_model_path: Path, kind: str) -> None:
+    """Issue 17, item 10: `intent classify <(cat f.csv)` failed with "is empty": sniffing consumed the pipe."""
+    src = tmp_path / "f.csv"
+    src.write_text(MESSAGES_CSV, encoding="utf-8")
+    if kind == "zip":
+        src = export_zip(tmp_path / "f.zip")
+    out = tmp_path / "out.csv"
+    read, write = os.pipe()
+    feeder = threading.Thread(target=lambda: (os.write(write, src.read_bytes()), os.close(write)), daemon=True)
+    feeder.start()
+    try:
+        command = [sys.executable, "-m", "intent.cli", "classify", f"/dev/fd/{read}", "-o", str(out)]
+        result = subprocess.run(
+            [*command, "--model", str(mini_model_path), "--quiet"],
+            pass_fds=[read],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(read)
+    assert result.returncode == 0, result.stderr
+    rows = out.read_text(encoding="utf-8").count("\n") - 1
+    assert rows == (2 if kind == "csv" else 400)
+
+
+def test_an_unreadable_folder_says_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should fix: a folder that cannot be listed said "found: nothing"."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "messages.csv").write_text(MESSAGES_CSV, encoding="utf-8")
+    if getattr(os, "geteuid", lambda: -1)() == 0:  # root lists any folder: make the system say no as it would to a user
+        real = os.listdir
+
+        def refuse(path: object = ".") -> list[str]:
+            if Path(str(path)) == folder:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "listdir", refuse)
+    folder.chmod(0)
+    try:
+        with pytest.raises(DataError, match="permission denied") as caught:
+            resolve_sources(str(folder))
+        assert "found: nothing" not in str(caught.value)
+    finally:
+        folder.chmod(stat.S_IRWXU)
+
+
+def test_an_empty_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="it is empty"):
+        resolve_sources(str(tmp_path))
+
+
+def test_a_huge_column_list_is_shortened_in_messages() -> None:
+    columns = [f"columna_{i}_" + "x" * 200 for i in range(500)]
+    with pytest.raises(DataError) as caught:
+        detect_layout(columns, "wide.csv")
+    assert len(str(caught.value)) < 3000 and "and 470 more" in str(caught.value)

@@ -41,6 +41,43 @@ def test_non_string_raises_type_error_with_position(mini_model: IntentModel) -> 
         mini_model.classify([None])  # type: ignore[list-item]
 
 
+@pytest.mark.parametrize("text", ["<p></p>", "&nbsp;", "\u200b", "\x00\x01", "<br/>&nbsp;\u200d\n", "&amp;nbsp;"])
+def test_text_empty_after_cleaning_is_empty(mini_model: IntentModel, text: str) -> None:
+    """Issue 17, item 9: markup, entities, invisible or control characters alone are nothing to classify."""
+    result = mini_model.classify(text)
+    assert result.label is None and result.status == "empty" and result.uncertain
+    with pytest.raises(ValueError, match="empty"):
+        mini_model.predict(text)
+    with pytest.raises(ValueError, match="position 1"):
+        mini_model.predict_proba(["hola", text])
+    assert mini_model.classify(f"<p>{text}no gracias</p>").status == "ok"  # content beside them is read
+
+
+@pytest.mark.parametrize("value", [b"no gracias", bytearray(b"no gracias")])
+def test_bytes_are_refused_with_the_fix(mini_model: IntentModel, value: object) -> None:
+    with pytest.raises(TypeError, match=r"bytearray|bytes") as caught:
+        mini_model.predict(value)  # type: ignore[arg-type]
+    assert "decode" in str(caught.value) and "int" not in str(caught.value)
+    with pytest.raises(TypeError, match=r"position 1 is bytes.*decode"):
+        mini_model.classify(["hola", b"no gracias"])  # type: ignore[list-item]
+
+
+def test_a_mapping_is_refused_not_its_keys_classified(mini_model: IntentModel) -> None:
+    with pytest.raises(TypeError, match="mapping"):
+        mini_model.predict({"no gracias": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="mapping"):
+        mini_model.classify({"a": "no gracias"})  # type: ignore[call-overload]
+
+
+def test_a_truncated_foreign_message_reports_both(mini_model: IntentModel) -> None:
+    english = "Hi Maria, I came across your profile and would love to connect. We help B2B teams grow. "
+    result = mini_model.classify(english * (MAX_CHARS // len(english) + 2))
+    assert result.status == "other_language" and result.truncated and result.language == "en"
+    short = mini_model.classify(english)
+    assert short.status == "other_language" and not short.truncated
+    assert mini_model.classify("no me interesa " * (MAX_CHARS // 10)).truncated
+
+
 def test_classify_fields_and_threshold(mini_model: IntentModel) -> None:
     r = mini_model.classify("Solo conecto con personas que conozco")
     assert r.label == max(r.probabilities, key=r.probabilities.__getitem__)
@@ -79,13 +116,15 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import FUZZ  # noqa: E402
+from intent.text.normalize import has_content  # noqa: E402
 
 
 @given(st.text())
 def test_any_unicode_gets_a_label_or_the_empty_error(mini_model: IntentModel, text: str) -> None:
     results = mini_model.classify([text])
     assert results[0].status in {"ok", "empty", "truncated", "other_language"}
-    if text.strip():
+    assert (results[0].status == "empty") == (not has_content(text))
+    if has_content(text):
         assert mini_model.predict(text) in LABELS
     else:
         with pytest.raises(ValueError):

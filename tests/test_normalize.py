@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intent.config import MAX_CHARS
-from intent.text.normalize import fold_accents, mask, normalize, repair, squash_repeats, truncate
+from intent.text.normalize import fold_accents, has_content, mask, normalize, repair, squash_repeats, truncate
 
 
 def test_repair_fixes_mojibake_entities_and_tags() -> None:
@@ -110,3 +110,14 @@ def test_fold_accents_with_a_combining_mark_typed_apart() -> None:
     assert fold_accents("espan\u0303ol cafe\u0301") == "español cafe"
     assert fold_accents("informaci\u00f3n CIGÜEÑA") == "informacion CIGUEÑA"
     assert fold_accents("東京 がんばって") == fold_accents("東京 がんばって")  # outside the table: the slow path
+
+
+@given(st.text() | st.sampled_from(["<p></p>", "&nbsp;", "\u200b", "\x1b[31m", "<b>x</b>", "&amp;", "Ã±"]))
+def test_has_content_is_repair_leaving_something(text: str) -> None:
+    """One definition of "empty": nothing left once the start the model reads is repaired."""
+    assert has_content(text) == bool(repair(text[:MAX_CHARS]))
+
+
+def test_has_content_reads_only_what_the_model_reads() -> None:
+    assert not has_content(" " * MAX_CHARS + "hola")
+    assert has_content("hola" + " " * MAX_CHARS)

@@ -40,3 +40,25 @@ def test_review_file_writes_rows_to_label(tmp_path: Path, mini_model_path: Path)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and all(r["label"] in LABELS and r["text"] for r in rows)
     assert list(rows[0])[:3] == ["text", "label", "confidence"]
+
+
+def test_review_output_is_spreadsheet_safe_and_trains_back_raw(tmp_path: Path, mini_model_path: Path) -> None:
+    """Issue 17, items 3 and 4: review escapes formula cells and quotes CR for the spreadsheet, and the
+    training reader undoes the escape, so the file goes straight back into `intent train --data`."""
+    from intent.learn.data import load_labeled, texts_and_labels
+
+    messages = [
+        '=HYPERLINK("http://x") mira esta oferta',
+        "+34 600 123 456 llámame",
+        "@ana no gracias",
+        "hola\rqué tal",
+    ]
+    src = tmp_path / "inbox.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["mensaje"], *([m] for m in messages)])
+    out = tmp_path / "to_label.csv"
+    assert review_file(str(src), out, mini_model_path, n=10) == 4
+    raw = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert sorted(r["text"] for r in raw) == sorted(["'" + m for m in messages[:3]] + [messages[3]])
+    texts, labels = texts_and_labels(load_labeled(out))
+    assert sorted(texts) == sorted(messages) and all(label in LABELS for label in labels)

@@ -252,3 +252,28 @@ def test_no_silent_overwrite_of_a_model(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"m.json already exists.*--force"):
         run(s)
     assert (tmp_path / "m.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_metadata_names_data_files_never_their_folders(tmp_path: Path) -> None:
+    """Should fix (issue 17): a shared model must not carry the folder it was trained in."""
+    import hashlib
+
+    from intent.learn.data import HFSource
+    from intent.learn.training import describe_source
+
+    home = tmp_path / "home" / "ana" / "privado"
+    home.mkdir(parents=True)
+    data = home / "mis_mensajes.csv"
+    data.write_text("text,label\nhola,networking\n", encoding="utf-8")
+    saved = home / "saved_dataset"
+    saved.mkdir()
+    (saved / "data.arrow").write_bytes(b"x")
+    described = [
+        describe_source(data),
+        describe_source(HFSource(str(saved), "train")),
+        describe_source(HFSource("org/name")),
+    ]
+    assert described[0] == {"source": "mis_mensajes.csv", "sha256": hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert described[1]["source"] == "saved_dataset[train]" and len(described[1]["sha256"]) == 64
+    assert described[2] == {"source": "hf:org/name[train]", "sha256": "hub:org/name"}
+    assert str(tmp_path) not in json.dumps(described) and "ana" not in json.dumps(described)

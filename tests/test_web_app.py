@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from intent.config import LABELS
 from intent.io.batch import BatchOptions, classify_file
 from intent.web.app import LOOPBACK_HOSTS, STATIC_DIR, ServeSettings, create_app
+from intent.web.jobs import JobStore
 
 SPAM = "Hola! Tengo un curso con 50% de descuento solo hoy, compra aquí: bit.ly/oferta"
 NETWORKING = "Hola Marta, coincidimos en el congreso de logística. Me gustaría seguir en contacto y compartir ideas."
@@ -32,7 +33,7 @@ def make_client(model_path: Path, **settings: Any) -> TestClient:
     return TestClient(app, base_url="http://127.0.0.1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(mini_model_path: Path) -> Iterator[TestClient]:
     with make_client(mini_model_path) as c:
         yield c
@@ -66,7 +67,7 @@ def test_health_names_the_model_labels_and_limits(client: TestClient) -> None:
     assert set(body["label_names"]) == set(LABELS)
     assert body["model"]["name"] == "mini"
     assert len(body["model"]["sha256"]) == 64
-    assert body["limits"] == {"max_upload_bytes": 100_000_000, "max_texts": 1000}
+    assert body["limits"] == {"max_upload_bytes": 100_000_000, "max_texts": 1000, "max_chars": 1_000_000}
 
 
 def test_page_and_static_files_are_served_with_a_strict_policy(client: TestClient) -> None:
@@ -414,10 +415,16 @@ def test_two_worker_processes_give_the_same_file(mini_model_path: Path, client: 
 # ---- teaching it: corrections, a personal model, choosing the model ----
 
 
+#: What the browser sends with the page's own requests (the same-origin check lets them through).
+FROM_THE_PAGE = {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}
+
+
 @pytest.fixture
 def teach_client(mini_base_path: Path, mini_personal: Any, tmp_path: Path) -> Iterator[TestClient]:
-    """A server on a base model that records its design, training on the mini corpus into tmp_path/personal."""
+    """A server on a base model that records its design, training on the mini corpus into tmp_path/personal;
+    every request is sent as the page sends it."""
     with make_client(mini_base_path, personal_dir=tmp_path / "personal", personal=mini_personal) as c:
+        c.headers.update(FROM_THE_PAGE)
         yield c
 
 
@@ -485,6 +492,15 @@ def test_corrections_per_message_and_per_conversation(teach_client: TestClient) 
         if code:
             assert response.json()["code"] == code
     assert correct(teach_client, "nope", row=0, label="spam_sales").status_code == 404
+    # another site cannot correct, clear or download-and-train through the user's browser
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = teach_client.post(
+            f"/api/jobs/{job}/corrections", json={"row": first, "label": "spam_sales"}, headers=headers
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "cross_site"
+        refused = teach_client.post("/api/train", json={"job": job}, headers=headers)
+        assert refused.status_code == 403 and refused.json()["code"] == "cross_site"
+    assert teach_client.get(f"/api/jobs/{job}/rows").json()["corrections"]["rows"] == {}
 
 
 @pytest.mark.slow  # a training process
@@ -602,6 +618,27 @@ def test_forgetting_the_file_stops_its_training_and_drops_its_corrections(teach_
     assert wait_trained(teach_client, again.json()["id"])["state"] == "cancelled"
 
 
+@pytest.mark.slow  # a training process
+def test_stopping_the_server_kills_a_running_training_at_once(teach_client: TestClient) -> None:
+    """What `intent serve` calls on Ctrl-C or SIGTERM, before open requests end: trainings stop as jobs do."""
+    job, data = sample_job(teach_client)
+    for row in [r for r in data["rows"] if r["intent"] is not None][:10]:
+        correct(teach_client, job, row=row["n"], label="spam_sales")
+    training = teach_client.post("/api/train", json={"job": job}).json()
+    trainer = teach_client.app.state.trainer  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while (process := trainer._processes.get(training["id"])) is None or process.pid is None:
+        assert time.monotonic() < deadline, "the training process did not start"
+        time.sleep(0.05)
+    teach_client.app.state.abort()  # type: ignore[attr-defined]
+    stopping = time.monotonic()
+    process.join(10)
+    assert process.exitcode is not None and time.monotonic() - stopping < 10
+    assert wait_trained(teach_client, training["id"])["state"] == "cancelled"
+    refused = teach_client.post("/api/train", json={"job": job})
+    assert refused.status_code == 503 and refused.json()["code"] == "shutting_down"
+
+
 def test_openapi_documents_teaching_it(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
     paths = schema["paths"]
@@ -615,3 +652,176 @@ def test_openapi_documents_teaching_it(client: TestClient) -> None:
     )
     assert "personal_right" not in json.dumps(components)  # the API's own names, not the metadata's
     assert "personal" in components["HealthResponse"]["properties"]
+
+
+# ---- issue 17: hostile requests ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"texts": {"mi IBAN ES7921000813610123456789": NaN}}',
+        b'{"texts": ["mi IBAN ES7921000813610123456789"], "threshold": NaN}',
+        b'{"texts": ["mi IBAN ES7921000813610123456789"], "threshold": Infinity}',
+        b'{"texts": ["mi IBAN ES7921000813610123456789"], "extra": -Infinity}',
+    ],
+    ids=["nan-in-texts", "nan-threshold", "infinite-threshold", "infinity-anywhere"],
+)
+def test_nan_and_infinity_are_422_and_never_logged(
+    client: TestClient, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Issue 17, item 6: they gave HTTP 500, and the validation error was logged with the message text."""
+    caplog.set_level(logging.DEBUG)
+    response = client.post("/api/classify", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "bad_input"
+    assert "ES79" not in response.text and "IBAN" not in response.text  # not even echoed back
+    assert "ES79" not in caplog.text and "IBAN" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/api/classify", {"texts": "texto secreto 4711"}),
+        ("/api/classify", {"texts": ["texto secreto 4711"], "threshold": 2}),
+        ("/api/classify", {}),
+        ("/api/explain", {"text": "texto secreto 4711", "top": 0}),
+    ],
+)
+def test_validation_errors_carry_the_code_and_no_input(
+    client: TestClient, caplog: pytest.LogCaptureFixture, path: str, payload: dict[str, Any]
+) -> None:
+    """Should fix: validation 422s carry the documented code; nothing sent is echoed or logged."""
+    caplog.set_level(logging.DEBUG)
+    response = client.post(path, json=payload)
+    body = response.json()
+    assert response.status_code == 422 and body["code"] == "bad_input" and isinstance(body["detail"], str)
+    assert "4711" not in response.text and "4711" not in caplog.text
+    bad_json = client.post(path, content=b'{"texts": [', headers={"content-type": "application/json"})
+    assert bad_json.status_code == 422 and "not valid JSON" in bad_json.json()["detail"]
+
+
+def test_other_http_errors_carry_a_code(client: TestClient) -> None:
+    response = client.get("/api/jobs/nope")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_an_unexpected_error_is_500_json_and_logged_without_its_message(
+    mini_model_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intent.model import IntentModel
+
+    def boom(self: Any, texts: Any, languages: Any = None) -> Any:
+        raise RuntimeError(f"failed on {texts[0]}")  # an exception that quotes the data
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(IntentModel, "classify", boom)
+    with TestClient(create_app(ServeSettings(model_path=mini_model_path)), raise_server_exceptions=False) as c:
+        response = c.post("/api/classify", json={"texts": [PRIVATE]})
+    assert response.status_code == 500 and response.json()["code"] == "internal"
+    assert "RuntimeError" in caplog.text and "4711" not in caplog.text and "privadísimo" not in caplog.text
+
+
+def test_classify_over_the_character_limit_is_413(mini_model_path: Path) -> None:
+    """Issue 17, item 2: 200 texts of 100 KB were under the limits and took 82 s of CPU."""
+    with make_client(mini_model_path, max_chars=1000) as c:
+        response = c.post("/api/classify", json={"texts": ["a" * 600, "b" * 401]})
+        assert response.status_code == 413 and response.json()["code"] == "too_large"
+        assert "1,001 characters" in response.json()["detail"] and "--max-chars" in response.json()["detail"]
+        assert c.post("/api/classify", json={"texts": ["a" * 600, "b" * 400]}).status_code == 200
+        assert c.post("/api/explain", json={"text": "no gracias " * 100}).status_code == 413
+
+
+CROSS_SITE = [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://127.0.0.1:9999"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_requests_that_change_state_are_refused(client: TestClient, headers: dict[str, str]) -> None:
+    """Issue 17, item 7: a page on any site could POST a file here (a plain form needs no preflight)."""
+    data = csv_bytes([{"text": SPAM}])
+    for method, path, kwargs in [
+        ("POST", "/api/jobs", {"files": {"file": ("a.csv", data)}}),
+        ("POST", "/api/classify-file", {"files": {"file": ("a.csv", data)}}),
+        ("POST", "/api/jobs/sample", {}),
+        ("POST", "/api/classify", {"json": {"texts": [SPAM]}}),
+        ("DELETE", "/api/jobs/any", {}),
+        ("POST", "/api/jobs/any/corrections", {"json": {"row": 0, "label": "spam_sales"}}),
+        ("POST", "/api/train", {"json": {"job": "any"}}),
+        ("DELETE", "/api/train/any", {}),
+        ("POST", "/api/model", {"json": {"use": "default"}}),
+    ]:
+        response = client.request(method, path, headers=headers, **kwargs)
+        assert response.status_code == 403, (method, path)
+        assert response.json()["code"] == "cross_site"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl, scripts
+        {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"},  # the page itself
+        {"Sec-Fetch-Site": "none"},  # typed by the user
+    ],
+)
+def test_same_origin_requests_are_served(client: TestClient, headers: dict[str, str]) -> None:
+    assert client.post("/api/classify", json={"texts": [SPAM]}, headers=headers).status_code == 200
+    assert client.get("/api/health", headers={"Origin": "https://evil.example"}).status_code == 200  # reads pass
+
+
+def test_busy_server_refuses_a_new_job_with_429(mini_model_path: Path) -> None:
+    """Issue 17, item 7: with every slot in use, a new upload is refused rather than evicting someone's results."""
+    with make_client(mini_model_path) as c:
+        store = c.app.state.jobs  # type: ignore[attr-defined]
+        assert isinstance(store, JobStore)
+        store.keep = 1
+        first = c.post("/api/jobs", files={"file": ("a.csv", csv_bytes([{"text": SPAM}]))}).json()
+        wait_done(c, first["id"])
+        response = c.post("/api/jobs", files={"file": ("b.csv", csv_bytes([{"text": SPAM}]))})
+        assert response.status_code == 429 and response.json()["code"] == "busy"
+        assert c.get(f"/api/jobs/{first['id']}/download").status_code == 200  # still there
+        assert c.delete(f"/api/jobs/{first['id']}").status_code == 204
+        assert c.post("/api/jobs/sample").status_code == 202
+
+
+def test_downloads_are_spreadsheet_safe_and_keep_rows(client: TestClient) -> None:
+    """Issue 17, items 3 and 4: the page's downloads escape formulas and quote lone CRs."""
+    data = b"from,text\r=cmd|' /C calc'!A0,\"Hola Ana\rte escribo\"\r@ana,no gracias\r+1,encantada\r"
+    job = client.post("/api/jobs", files={"file": ("cr.csv", data)}).json()
+    assert wait_done(client, job["id"])["rows"] == 3
+    plain = client.get(f"/api/jobs/{job['id']}/download")
+    excel = client.get(f"/api/jobs/{job['id']}/download", params={"format": "excel"})
+    for rows in (
+        list(csv.DictReader(io.StringIO(plain.text, newline=""))),
+        list(csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig"), newline=""), delimiter=";")),
+    ):
+        assert [r["from"] for r in rows] == ["'=cmd|' /C calc'!A0", "'@ana", "'+1"]
+        assert rows[0]["text"] == "Hola Ana\rte escribo"
+    direct = client.post("/api/classify-file", files={"file": ("cr.csv", data)}, data={"format": "excel"})
+    assert len(list(csv.reader(io.StringIO(direct.content.decode("utf-8-sig"), newline=""), delimiter=";"))) == 4
+    raw = client.post("/api/classify-file", files={"file": ("cr.csv", data)}, data={"format": "jsonl"})
+    assert json.loads(raw.text.split("\n")[0])["from"] == "=cmd|' /C calc'!A0"  # JSON Lines carry raw text
+
+
+def test_damaged_zip_upload_is_422_without_server_paths(client: TestClient, tmp_path: Path) -> None:
+    """Issue 17, item 5 and should fix: a clear 422 naming the problem, never /tmp/intent-upload-…."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("messages.csv", "CONTENT,FROM,TO\n" + "hola,a,b\n" * 500)
+    truncated = archive.read_bytes()[: archive.stat().st_size // 2]
+    for path in ("/api/classify-file", "/api/jobs"):
+        response = client.post(path, files={"file": ("export.zip", truncated)})
+        assert response.status_code == 422, path
+        detail = response.json()["detail"]
+        assert "damaged or incomplete" in detail and "export.zip" in detail
+        assert "intent-upload" not in detail and tempfile.gettempdir() not in detail
+
+
+def test_a_column_error_names_the_upload_not_its_temporary_path(client: TestClient) -> None:
+    response = client.post("/api/classify-file", files={"file": ("mis datos.csv", b"a,b\n1,2\n")})
+    assert response.status_code == 422 and "intent-upload" not in response.json()["detail"]

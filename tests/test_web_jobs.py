@@ -13,7 +13,7 @@ import pytest
 
 from intent.config import LABELS
 from intent.io.batch import BatchOptions
-from intent.web.jobs import Job, JobStore
+from intent.web.jobs import Job, JobsBusy, JobStore, hide_server_paths
 
 
 @pytest.fixture
@@ -78,13 +78,13 @@ def test_removing_a_running_job_stops_it(store: JobStore) -> None:
 
 
 def test_old_jobs_are_forgotten(mini_model_path: Path) -> None:
-    store = JobStore(mini_model_path, keep=2, ttl_seconds=3600)
+    store = JobStore(mini_model_path, keep=2, ttl_seconds=3600, in_use_seconds=0)
     try:
         jobs = []
         for _ in range(3):
             workdir, path = upload(["hola"])
             jobs.append(wait(store.submit(workdir, path, "in.csv", BatchOptions())))
-        assert store.get(jobs[0].id) is None  # only `keep` finished jobs are kept
+        assert store.get(jobs[0].id) is None  # only `keep` jobs are kept
         assert store.get(jobs[2].id) is not None
         store.ttl_seconds = 0
         workdir, path = upload(["hola"])
@@ -94,3 +94,70 @@ def test_old_jobs_are_forgotten(mini_model_path: Path) -> None:
         wait(last)
     finally:
         store.close()
+
+
+def test_a_job_in_use_is_never_evicted(mini_model_path: Path) -> None:
+    """Issue 17, item 7: other traffic cannot push out the results someone is looking at."""
+    store = JobStore(mini_model_path, keep=2, ttl_seconds=3600, in_use_seconds=600)
+    try:
+        mine = wait(store.submit(*upload(["hola"]), "mine.csv", BatchOptions()))
+        other = wait(store.submit(*upload(["hola"]), "other.csv", BatchOptions()))
+        assert store.get(mine.id) is mine  # polled or downloaded: in use
+        workdir, path = upload(["hola"])
+        with pytest.raises(JobsBusy, match="try again"):
+            store.submit(workdir, path, "third.csv", BatchOptions())
+        assert not Path(workdir.name).exists()  # the refused upload is not kept
+        assert store.get(mine.id) is mine and store.get(other.id) is other
+        other.touched -= 601  # nobody has looked at it for ten minutes: it may go, the one in use stays
+        third = wait(store.submit(*upload(["hola"]), "third.csv", BatchOptions()))
+        assert store.get(other.id) is None and store.get(mine.id) is mine and third.state == "done"
+    finally:
+        store.close()
+
+
+def test_a_running_job_is_never_evicted(mini_model_path: Path) -> None:
+    store = JobStore(mini_model_path, keep=1, in_use_seconds=0)
+    try:
+        workdir, path = upload([f"Mensaje número {i} sobre una propuesta" for i in range(5000)])
+        running = store.submit(workdir, path, "big.csv", BatchOptions(chunk_size=100))
+        with pytest.raises(JobsBusy):
+            store.submit(*upload(["hola"]), "next.csv", BatchOptions())
+        assert store.remove(running.id)
+        wait(running)
+    finally:
+        store.close()
+
+
+def test_a_job_over_its_memory_limit_fails_clearly(mini_model_path: Path) -> None:
+    """Issue 17, item 1: a job's memory is bounded by a watchdog on its process."""
+    store = JobStore(mini_model_path, max_memory_mb=50)  # far under what loading a model takes
+    try:
+        workdir, path = upload(["hola"] * 100)
+        job = wait(store.submit(workdir, path, "in.csv", BatchOptions()))
+        assert job.state == "failed" and "more than 50 MB" in (job.error or "") and "--max-job-memory-mb" in job.error
+        assert job.labeled_csv is None and not Path(workdir.name).exists()
+    finally:
+        store.close()
+
+
+def test_close_stops_the_running_job_and_removes_queued_uploads(mini_model_path: Path) -> None:
+    store = JobStore(mini_model_path)
+    workdir1, path1 = upload([f"Mensaje número {i} sobre una propuesta" for i in range(20_000)])
+    running = store.submit(workdir1, path1, "big.csv", BatchOptions(chunk_size=100))
+    workdir2, path2 = upload(["hola"])
+    queued = store.submit(workdir2, path2, "next.csv", BatchOptions())
+    while running.state == "queued":
+        time.sleep(0.01)
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started < 10
+    assert running.state == "cancelled" and queued.state == "queued"
+    assert not Path(workdir1.name).exists() and not Path(workdir2.name).exists()
+
+
+def test_error_messages_hide_server_paths() -> None:
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / "intent-upload-abc_12"
+    message = f"{folder / 'export.zip'} is password-protected (encrypted)"
+    assert hide_server_paths(message) == "export.zip is password-protected (encrypted)"

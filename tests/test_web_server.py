@@ -1,17 +1,31 @@
-"""`intent serve` start-up: settings checked, port problems explained, loopback by default."""
+"""`intent serve` start-up: settings checked, port problems explained, loopback by default; and a real
+server under a hostile upload stays responsive and stops cleanly."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import FUZZ
 from intent.cli import main
+from intent.config import MAX_FIELD_CHARS
 from intent.errors import DataError
 from intent.web.server import bind, is_loopback, serve
 
@@ -55,6 +69,8 @@ def test_bind_gives_a_listening_socket() -> None:
         ({"port": 70000}, "--port must be between"),
         ({"port": 0, "max_upload_mb": 0}, "--max-upload-mb must be positive"),
         ({"port": 0, "max_texts": 0}, "--max-texts must be at least 1"),
+        ({"port": 0, "max_chars": 0}, "--max-chars must be at least 1"),
+        ({"port": 0, "max_job_memory_mb": 0}, "--max-job-memory-mb must be positive"),
         ({"port": 0, "jobs": 0}, "--jobs must be at least 1"),
         ({"port": 0, "model_path": Path("/nonexistent/model.joblib")}, "No model file"),
     ],
@@ -86,6 +102,9 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
         "127.0.0.1",
         "--max-upload-mb",
         "--max-texts",
+        "--max-chars",
+        "--max-job-memory-mb",
+        "--trust-model",
         "--personal-dir",
     ):
         assert needle in out
@@ -116,3 +135,245 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
     finally:
         watchdog.cancel()
         proc.kill()
+
+
+# ---- a real server under hostile load (issue 17, item 1) ------------------------------------
+
+
+#: Generous bounds: a responsive server answers in milliseconds; a starved one took minutes.
+ANSWER_WITHIN = 10.0
+STOP_WITHIN = 15.0
+FINISH_WITHIN = 120.0  # two messages; the cut field is read in seconds
+
+
+def one_field_zip(path: Path, chars: int) -> Path:
+    """A small zip holding one enormous quoted message: the probe that took the server down."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w", force_zip64=True) as fh:
+        fh.write(b'text\n"')
+        block = ("we offer great product " * 40_000).encode()  # English: the detector's worst case
+        for _ in range(chars // len(block) + 1):
+            fh.write(block)
+        fh.write(b'"\n"no gracias"\n')
+    return path
+
+
+def many_rows_zip(path: Path, rows: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("messages.csv", "w") as fh:
+        fh.write(b"text\n")
+        for i in range(rows):
+            fh.write(f'"Mensaje {i}: hola, te escribo por una propuesta de colaboración"\n'.encode())
+    return path
+
+
+def post_file(url: str, path: Path) -> dict[str, Any]:
+    boundary = "intent-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            "Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return dict(json.loads(response.read()))
+
+
+def get_json(url: str) -> dict[str, Any]:
+    """GET url, failing if the whole answer takes longer than ANSWER_WITHIN (a starved server trickles)."""
+
+    def fetch() -> dict[str, Any]:
+        with urllib.request.urlopen(url, timeout=ANSWER_WITHIN) as response:
+            return dict(json.loads(response.read()))
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(fetch).result(timeout=ANSWER_WITHIN)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def job_processes(server: int) -> set[int]:
+    """The processes classifying for the server: its spawned children (not multiprocessing's resource
+    tracker) and their process groups (the --jobs workers)."""
+    spawned = set()
+    for task in Path(f"/proc/{server}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"spawn_main" in command and b"resource_tracker" not in command:
+                spawned.add(int(pid))
+    return {pid for pid in alive() if process_group(pid) in spawned}
+
+
+def alive() -> set[int]:
+    """Running processes (a zombie has ended: it only waits for a parent, maybe init, to collect it)."""
+    running = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                running.add(int(entry.name))
+        except OSError:
+            continue
+    return running
+
+
+def process_group(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[2])
+
+
+@contextmanager
+def running_server(tmp_path: Path, model: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`intent serve --jobs 2 --model MODEL ARGS` on a free port, with its own TMPDIR to check what it leaves
+    behind; stopped with SIGTERM (then for sure) if the test has not stopped it."""
+    scratch, log = tmp_path / "tmp", tmp_path / "serve.log"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "intent.cli", "serve", "--port", "0", "--jobs", "2", "--model", str(model), *args],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 60
+    while not (match := re.search(r"(http://\S+)", log.read_text())):
+        assert proc.poll() is None and time.monotonic() < deadline, f"intent serve did not start:\n{log.read_text()}"
+        time.sleep(0.1)
+    url = match.group(1)
+    try:
+        yield url, proc, scratch
+    finally:
+        if proc.poll() is None:  # the test failed early: stop it as a user would, then for sure
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_WITHIN)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    with running_server(tmp_path, mini_model_path) as server:
+        yield server
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process memory from /proc")
+def test_a_hostile_upload_leaves_the_server_responsive_and_stops_cleanly(
+    live_server: tuple[str, subprocess.Popen[str], Path], tmp_path: Path
+) -> None:
+    url, proc, scratch = live_server
+    chars = 450_000_000 if FUZZ else 30_000_000
+    before = rss_mb(proc.pid)
+    job = post_file(f"{url}/api/jobs", one_field_zip(tmp_path / "one-field.zip", chars))
+    deadline = time.monotonic() + FINISH_WITHIN
+    while True:
+        assert get_json(f"{url}/api/health")["status"] == "ok"  # answers while the file is classified
+        status = get_json(f"{url}/api/jobs/{job['id']}")
+        if status["state"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, "one message took minutes: more than the model reads was processed"
+        time.sleep(0.2)
+    assert status["state"] == "done" and status["rows"] == 2, status
+    assert rss_mb(proc.pid) - before < 200  # the field was cut while read, in another process
+    rows = get_json(f"{url}/api/jobs/{job['id']}/rows")["rows"]
+    assert rows[0]["status"] == "other_language" and len(rows[0]["text"]) <= MAX_FIELD_CHARS
+    assert rows[1]["text"] == "no gracias"
+
+    busy = post_file(f"{url}/api/jobs", many_rows_zip(tmp_path / "many.zip", 200_000))
+    while get_json(f"{url}/api/jobs/{busy['id']}")["state"] != "running":
+        time.sleep(0.1)
+    time.sleep(3)  # the job's processes are up and classifying
+    workers = job_processes(proc.pid)
+    assert len(workers) >= 3  # the job's process and its two workers
+    assert list(scratch.iterdir())  # the upload and the job's scratch folder exist meanwhile
+    stopping = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=STOP_WITHIN + 30)
+    assert time.monotonic() - stopping < STOP_WITHIN
+    assert list(scratch.iterdir()) == []  # no upload, no .partial, no scratch folder
+    assert not workers & alive()  # every process of the job is gone too
+
+
+# ---- a personal model's training: its process stops with the file and with the server (issues 17, 19) ----
+
+
+def send_json(url: str, method: str, body: dict[str, Any] | None = None) -> Any:
+    """A request as the page sends it: JSON, from the server's own origin (the same-origin check lets it in)."""
+    origin = re.match(r"http://[^/]+", url)
+    assert origin is not None
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Origin": origin.group(0), "Sec-Fetch-Site": "same-origin"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=ANSWER_WITHIN) as response:
+        data = response.read()
+        return json.loads(data) if data else None
+
+
+def start_training(url: str) -> tuple[str, str]:
+    """Classify the sample, correct ten of its messages and start training on them: (job id, training id)."""
+    job = send_json(f"{url}/api/jobs/sample", "POST")["id"]
+    deadline = time.monotonic() + FINISH_WITHIN
+    while get_json(f"{url}/api/jobs/{job}")["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    rows = [r for r in get_json(f"{url}/api/jobs/{job}/rows")["rows"] if r["intent"] is not None]
+    for i, row in enumerate(rows[:10]):
+        label = ("spam_sales", "genuine_networking", "gatekeeping_rejection")[i % 3]
+        send_json(f"{url}/api/jobs/{job}/corrections", "POST", {"row": row["n"], "label": label})
+    training = send_json(f"{url}/api/train", "POST", {"job": job})
+    assert training["state"] == "running"
+    return job, training["id"]
+
+
+def training_processes(server: int) -> set[int]:
+    """The training's processes, once its process has made its own group (no job is running meanwhile)."""
+    deadline = time.monotonic() + 60
+    while not (found := job_processes(server)):
+        assert time.monotonic() < deadline, "the training process did not start"
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
+def test_a_training_stops_at_once_when_its_file_is_forgotten_and_when_the_server_stops(
+    tmp_path: Path, mini_base_path: Path
+) -> None:
+    with running_server(tmp_path, mini_base_path, "--personal-dir", str(tmp_path / "personal")) as (url, proc, _):
+        job, training = start_training(url)
+        first = training_processes(proc.pid)
+        forgetting = time.monotonic()
+        send_json(f"{url}/api/jobs/{job}", "DELETE")
+        while first & alive():
+            assert time.monotonic() - forgetting < STOP_WITHIN, "the training outlived its file"
+            time.sleep(0.1)
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            get_json(f"{url}/api/train/{training}")
+        assert gone.value.code == 404
+
+        start_training(url)
+        second = training_processes(proc.pid)
+        stopping = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_WITHIN + 30)
+        assert time.monotonic() - stopping < STOP_WITHIN
+        assert not second & alive()  # the training's processes are gone with the server
+        assert not list((tmp_path / "personal").glob("*.joblib"))  # stopped before it saved anything

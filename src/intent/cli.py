@@ -34,6 +34,7 @@ from intent.config import (
     SAMPLE_EXPORT,
     TEST_CSV,
     TRAIN_CSV,
+    TRUST_MODEL_ENV_VAR,
 )
 from intent.errors import DataError, IntentError, Terminated
 
@@ -304,7 +305,7 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         ),
     )
     p.add_argument("text", nargs="?", help="the message (omit to read one message per line from stdin)")
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     p.add_argument("--json", action="store_true", help="one JSON object per message")
     p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
     _add_language_arguments(p)
@@ -415,7 +416,7 @@ def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="P",
         help="flag as uncertain below this confidence (default: the model's own)",
     )
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     _add_language_arguments(p)
     _add_force(p, "OUTPUT")
     _add_quiet(p, "no progress bar and no summary on stderr")
@@ -453,6 +454,16 @@ def _classify_dask(args: argparse.Namespace, output: Path | None) -> int:
     if not args.quiet:
         print(run.format(), file=sys.stderr)
     return 0
+
+
+def _add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    p.add_argument(
+        "--trust-model",
+        action="store_true",
+        help="load a --model that cannot be checked: one without its .json beside it, or one saved by intent 0.1 "
+        f"(a pickle, which runs code when loaded); same as {TRUST_MODEL_ENV_VAR}=1",
+    )
 
 
 def _add_language_arguments(p: argparse.ArgumentParser) -> None:
@@ -553,7 +564,7 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="NAME",
         help="only the rows whose 'split' column is NAME (e.g. dev, test); for a saved DatasetDict, its split NAME",
     )
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     _add_columns(p, labels=True)
     _add_bad_lines(p)
     _add_reports_dir(p, "--output-dir")
@@ -634,7 +645,7 @@ def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         ),
     )
     p.add_argument("text", help="the message")
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     p.add_argument("--top", type=int, default=10, metavar="N", help="features to show (default: 10)")
     p.add_argument("--all-labels", action="store_true", help="explain every label, not only the predicted one")
     p.add_argument("--json", action="store_true", help="JSON output")
@@ -683,7 +694,7 @@ def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("-n", "--n", type=int, default=200, metavar="N", help="how many messages (default: 200)")
     _add_columns(p, labels=False)
     _add_bad_lines(p)
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     _add_force(p, "the output")
     _add_quiet(p, "no summary on stderr")
     p.set_defaults(handler=cmd_review)
@@ -710,7 +721,15 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from intent.config import PERSONAL_DIR_NAME, SERVE_HOST, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB, SERVE_PORT
+    from intent.config import (
+        PERSONAL_DIR_NAME,
+        SERVE_HOST,
+        SERVE_JOB_MAX_MEMORY_MB,
+        SERVE_MAX_CHARS,
+        SERVE_MAX_TEXTS,
+        SERVE_MAX_UPLOAD_MB,
+        SERVE_PORT,
+    )
 
     p = _subparser(
         sub,
@@ -738,7 +757,7 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--host", default=SERVE_HOST, help=f"address to listen on (default: {SERVE_HOST}, this machine only)"
     )
     p.add_argument("--port", type=int, default=SERVE_PORT, help=f"port (default: {SERVE_PORT})")
-    p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the shipped model)")
+    _add_model_arguments(p)
     p.add_argument(
         "--max-upload-mb",
         type=float,
@@ -752,6 +771,22 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=SERVE_MAX_TEXTS,
         metavar="N",
         help=f"most texts in one POST /api/classify; more get HTTP 413 (default: {SERVE_MAX_TEXTS})",
+    )
+    p.add_argument(
+        "--max-chars",
+        type=int,
+        default=SERVE_MAX_CHARS,
+        metavar="N",
+        help=f"most characters of text in one POST /api/classify or /api/explain, all texts together; more get "
+        f"HTTP 413 (default: {SERVE_MAX_CHARS:,})",
+    )
+    p.add_argument(
+        "--max-job-memory-mb",
+        type=float,
+        default=SERVE_JOB_MAX_MEMORY_MB,
+        metavar="MB",
+        help="memory one process classifying an uploaded file may use; over it the file fails with a clear error "
+        f"(default: {SERVE_JOB_MAX_MEMORY_MB})",
     )
     p.add_argument(
         "--jobs",
@@ -788,6 +823,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         open_browser=args.open,
         quiet=args.quiet,
+        max_chars=args.max_chars,
+        max_job_memory_mb=args.max_job_memory_mb,
         personal_dir=args.personal_dir,
     )
 
@@ -833,6 +870,8 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 2, 130, 143
 def run_handler(args: argparse.Namespace) -> int:
     """Run a parsed command; user errors become one line on stderr and exit status 2."""
     signal.signal(signal.SIGTERM, _raise_terminated)  # clean up like Ctrl-C: no half-written output
+    if getattr(args, "trust_model", False):
+        os.environ[TRUST_MODEL_ENV_VAR] = "1"  # in the environment, so worker processes trust it too
     try:
         return int(args.handler(args))
     except IntentError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Final
@@ -81,6 +82,14 @@ DEFAULT_SPACY_MODEL: Final[str] = "blank:es"
 
 #: Messages longer than this are truncated before processing (and flagged by `classify`).
 MAX_CHARS: Final[int] = 20_000
+#: Language identification reads at most this start of a message: plenty to tell a language, and
+#: it bounds the cost of a huge message (the detector's time grows with the text).
+LANGUAGE_ID_CHARS: Final[int] = 2_000
+#: A CSV field longer than this is cut while it is read: its start is kept, the rest is skipped
+#: without being stored, and the row is reported. Bounds the memory one hostile field can take.
+MAX_FIELD_CHARS: Final[int] = 1_000_000
+#: Environment variable that, set to 1, allows loading a model file that has no .json beside it.
+TRUST_MODEL_ENV_VAR: Final[str] = "INTENT_TRUST_MODEL"
 
 #: Placeholders that replace specifics while keeping their signal.
 PLACEHOLDERS: Final[dict[str, str]] = {
@@ -194,6 +203,27 @@ LABEL_COLUMN_NAMES: Final[tuple[str, ...]] = (
 )
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def give_usual_mode(path: str | Path) -> None:
+    """Give a file the mode a newly created one gets (0666 less the umask).
+
+    Outputs are written through temporary files, which start private (0600); the file they
+    become is an ordinary file of the user's, readable as their umask says.
+    """
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~_umask())
+
+
 #: `intent serve`: loopback only by default (messages are personal data), and its limits.
 SERVE_HOST: Final[str] = "127.0.0.1"
 SERVE_PORT: Final[int] = 8000
@@ -201,11 +231,19 @@ SERVE_PORT: Final[int] = 8000
 SERVE_MAX_UPLOAD_MB: Final[float] = 100.0
 #: Most texts in one ``POST /api/classify`` request (``--max-texts``).
 SERVE_MAX_TEXTS: Final[int] = 1000
+#: Most characters in one ``POST /api/classify`` or ``/api/explain`` request, all texts together
+#: (``--max-chars``): bounds the CPU one request can take.
+SERVE_MAX_CHARS: Final[int] = 1_000_000
+#: Memory one classification job may use, per process, in MB (``--max-job-memory-mb``); over it,
+#: the job is stopped and fails with a clear error.
+SERVE_JOB_MAX_MEMORY_MB: Final[int] = 2048
 #: The files inside an uploaded .zip may add up to this many times the upload limit.
 SERVE_UNPACKED_FACTOR: Final[int] = 5
 #: Classified files the page keeps in memory (oldest forgotten first) and for how long.
 SERVE_KEEP_JOBS: Final[int] = 4
 SERVE_JOB_TTL_SECONDS: Final[int] = 3600
+#: A job polled, fetched or downloaded this recently is in use: it is never forgotten to make room.
+SERVE_JOB_IN_USE_SECONDS: Final[int] = 900
 
 #: A personal model (trained from the page's corrections): where `intent serve` saves it by default
 #: (``--personal-dir``; relative to the folder `serve` was started in), and how it is trained.

@@ -16,6 +16,7 @@ from intent.linear import LinearProbabilities
 from intent.text.features import TextFeatures
 from intent.text.language import SUPPORTED as SUPPORTED_LANGUAGES
 from intent.text.language import identify, is_supported, spanish_evidence
+from intent.text.normalize import has_content
 from intent.text.preprocess import NORMALIZED, SpacyPreprocessor, check_texts
 
 CLASSIFIERS = ("logreg", "svm")
@@ -71,9 +72,11 @@ class Prediction:
     ``label`` is None only when there was nothing to classify (``status == "empty"``).
     ``uncertain`` is True when ``confidence`` is under the model's threshold, or when the
     message is not in a supported language: a label is still given, but a person should
-    check it. ``status`` is ``ok``, ``empty``, ``truncated`` (longer than the length cap; only
-    the start was read) or ``other_language``. ``language`` is the ISO 639-1 code found
-    (``und`` when too short to tell, ``""`` when identification was turned off).
+    check it. ``status`` is ``ok``, ``empty`` (nothing to classify: see `has_content`),
+    ``truncated`` (longer than the length cap; only the start was read) or ``other_language``
+    (which wins when both hold). ``truncated`` says whether the text was cut, whatever the
+    status. ``language`` is the ISO 639-1 code found (``und`` when too short to tell, ``""``
+    when identification was turned off).
     """
 
     label: str | None
@@ -82,10 +85,11 @@ class Prediction:
     uncertain: bool = False
     status: str = "ok"
     language: str = ""
+    truncated: bool = False
 
 
 def _empty_positions(texts: list[str]) -> list[int]:
-    return [i for i, t in enumerate(texts) if not t.strip()]
+    return [i for i, t in enumerate(texts) if not has_content(t)]
 
 
 class IntentModel:
@@ -162,8 +166,8 @@ class IntentModel:
         if empty:
             where = "the message" if single else f"message at position {empty[0]}"
             raise ValueError(
-                f"{where} is empty or whitespace only; there is nothing to classify. "
-                "Use classify() for a per-message status instead."
+                f"{where} is empty once cleaned (blank, or only markup, invisible or control characters); "
+                "there is nothing to classify. Use classify() for a per-message status instead."
             )
         labels = [LABELS[i] for i in self._proba(batch).argmax(axis=1)]
         return labels[0] if single else labels
@@ -200,7 +204,7 @@ class IntentModel:
         results: list[Prediction | None] = [None] * len(batch)
         todo = []
         for i, text in enumerate(batch):
-            if text.strip():
+            if has_content(text):
                 todo.append(i)
             else:
                 results[i] = Prediction(label=None, confidence=0.0, uncertain=True, status="empty")
@@ -212,7 +216,8 @@ class IntentModel:
             # others go through full identification.
             language = "" if languages is None else "es" if spanish_evidence(seen) else identify(batch[i])
             foreign = languages is not None and not is_supported(language, languages)
-            status = "other_language" if foreign else "truncated" if len(batch[i]) > MAX_CHARS else "ok"
+            truncated = len(batch[i]) > MAX_CHARS
+            status = "other_language" if foreign else "truncated" if truncated else "ok"
             results[i] = Prediction(
                 label=LABELS[best],
                 confidence=confidence,
@@ -220,6 +225,7 @@ class IntentModel:
                 uncertain=foreign or confidence < self.threshold,
                 status=status,
                 language=language,
+                truncated=truncated,
             )
         done = [r for r in results if r is not None]
         return done[0] if single else done

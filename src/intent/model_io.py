@@ -9,7 +9,9 @@ their vocabulary keys and idf, the classifier from its weights (`intent.linear`)
 
 Beside the model, a ``.json`` file (same name) records the training metadata and the model's
 SHA-256: loading refuses a file that does not match it. The checksum detects a damaged or
-half-copied file; it does not prove who made it.
+half-copied file; it does not prove who made it. A model without its ``.json`` cannot be
+checked at all, so it is refused unless the user says they trust it (``--trust-model`` or
+``INTENT_TRUST_MODEL=1``).
 
 Files of the first format (a pickled `IntentModel`, format_version 1) run code on load and
 are refused unless the user says they trust the file (``--trust-model`` or
@@ -29,7 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from intent.config import retrain_hint
+from intent.config import TRUST_MODEL_ENV_VAR, give_usual_mode, retrain_hint
 from intent.errors import ModelLoadError
 from intent.model import IntentModel
 from intent.text.lemmas import LemmaTable
@@ -37,8 +39,8 @@ from intent.text.ngrams import pack_strings
 
 FORMAT = "intent-model"
 FORMAT_VERSION = 2
-#: Set to 1 to load first-format model files (pickles, which run code on load).
-TRUST_ENV_VAR = "INTENT_TRUST_MODEL"
+#: Set to 1 to load a model file that has no .json beside it, or a first-format one (a pickle, which runs code).
+TRUST_ENV_VAR = TRUST_MODEL_ENV_VAR
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -58,6 +60,7 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        give_usual_mode(tmp)  # an ordinary file of the user's, not the temporary file's 0600
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, path)
@@ -215,23 +218,45 @@ class _DataOnly(pickle.Unpickler):
 
 
 def trusted() -> bool:
-    """Whether the user said they trust first-format model files (which run code on load)."""
-    return os.environ.get(TRUST_ENV_VAR) == "1"
+    """Whether the user said they trust model files that cannot be checked (no .json, or the first format)."""
+    return os.environ.get(TRUST_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
 
 
-def load_model_file(path: str | Path, trust: bool = False) -> IntentModel:
-    """Load and verify a model file; every failure is a `ModelLoadError` saying what to do."""
+def check_model_file(path: str | Path, trust: bool = False) -> dict[str, Any] | None:
+    """What is checked before a model file is read: it exists, it has its .json, and it matches the SHA-256 there.
+
+    Returns the metadata; None for a model without a .json that the user trusts (``trust``, or
+    `INTENT_TRUST_MODEL`). Every failure is a `ModelLoadError` saying what to do.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"No model file at {path}. {retrain_hint()}")
     if path.stat().st_size == 0:
         raise ModelLoadError(f"The model file {path} is empty (0 bytes). {retrain_hint()}")
     meta = read_metadata(path)
-    if meta is not None and meta.get("model_sha256") != sha256_of(path):
+    if meta is None:
+        if trust or trusted():
+            return None
+        raise ModelLoadError(
+            f"The model file {path} has no {metadata_path(path).name} beside it, so it cannot be checked. Refusing "
+            f"to load it. Fix: put the model's .json beside it, or, if you trust the file, pass --trust-model (or "
+            f"set {TRUST_ENV_VAR}=1)."
+        )
+    if meta.get("model_sha256") != sha256_of(path):
         raise ModelLoadError(
             f"The model file {path} does not match the SHA-256 recorded in {metadata_path(path).name}: it was "
             f"changed or damaged. Refusing to load it. {retrain_hint()}"
         )
+    return meta
+
+
+def load_model_file(path: str | Path, trust: bool = False) -> IntentModel:
+    """Load and verify a model file; every failure is a `ModelLoadError` saying what to do.
+
+    ``trust`` (or `INTENT_TRUST_MODEL`): load a file without its .json, or of the first format.
+    """
+    path = Path(path)
+    meta = check_model_file(path, trust)
     try:
         with path.open("rb") as fh:
             payload = _DataOnly(fh).load()

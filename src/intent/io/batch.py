@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
-from intent.config import LABELS
+from intent.config import LABELS, MAX_FIELD_CHARS
 from intent.errors import DataError
 from intent.io.conversations import (
     THREAD_COLUMNS,
@@ -112,6 +112,8 @@ class Summary:
     uncertain: int = 0
     skipped: int = 0
     skipped_lines: dict[str, list[int]] = field(default_factory=dict)
+    cut: int = 0  # fields longer than MAX_FIELD_CHARS, cut while reading (their start is kept)
+    cut_lines: dict[str, list[int]] = field(default_factory=dict)
     seconds: float = 0.0
     export: bool = False  # some input was LinkedIn's messages.csv or Invitations.csv
     owner: Owner | None = None
@@ -143,8 +145,14 @@ class Summary:
             + f" · skipped malformed rows {self.skipped:,}",
         ]
         for name, lines_ in self.skipped_lines.items():
-            shown = ", ".join(map(str, lines_[:10])) + (" …" if len(lines_) > 10 else "")
-            lines.append(f"  skipped in {name}: line(s) {shown}")
+            lines.append(f"  skipped in {name}: line(s) {_shown_lines(lines_)}")
+        if self.cut:
+            lines.append(
+                f"  {self.cut:,} field(s) longer than {MAX_FIELD_CHARS:,} characters were cut while reading "
+                "(their start is kept; status truncated when it is the text)"
+            )
+        for name, lines_ in self.cut_lines.items():
+            lines.append(f"  cut in {name}: row(s) starting on line(s) {_shown_lines(lines_)}")
         if self.conversations is not None:
             lines.append(ConversationSummary.of(self.conversations).format())
         elif self.export:
@@ -164,6 +172,10 @@ class Summary:
         if pitched:
             lines.append("  pitched most: " + " · ".join(f"{name} {n:,}" for name, n in pitched))
         return "\n".join(lines)
+
+
+def _shown_lines(lines: list[int]) -> str:
+    return ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
 
 
 class BatchObserver(Protocol):
@@ -453,7 +465,7 @@ def check_inputs(input_: str | list[str], options: BatchOptions) -> list[tuple[S
 def _check_output(output: Path | None, sources: list[Source], force: bool) -> None:
     if output is None:
         return
-    inputs = [s.path.resolve() for s in sources if s.path is not None]
+    inputs = [on_disk.resolve() for s in sources if (on_disk := s.on_disk) is not None]
     if output.resolve() in inputs:
         raise DataError(f"refusing to overwrite the input {output}. Fix: choose another -o OUTPUT.")
     if output.is_dir():
@@ -516,6 +528,9 @@ def _run(
             summary.skipped += o.reader.skipped
             if o.reader.skipped_lines:
                 summary.skipped_lines[o.source.name] = o.reader.skipped_lines
+            if isinstance(o.reader, CsvReader) and o.reader.cut:
+                summary.cut += o.reader.cut
+                summary.cut_lines[o.source.name] = o.reader.cut_lines
         if collector is not None:
             summary.conversations = collector.conversations(classifier.threshold)
             summary.senders = collector.senders()
@@ -674,31 +689,34 @@ class _Classifier:
             for rows in chunks:
                 yield rows, self._classify(rows, layout, self._local)
             return
-        window: deque[tuple[list[Row], list[int], list[str], Future[list[Result]]]] = deque()
+        window: deque[tuple[list[Row], Future[list[Result]]]] = deque()
         limit = 2 * self.options.jobs  # bounded: never more than this many chunks in memory
         for rows in chunks:
-            texts, empty = self._texts(rows, layout)
-            window.append((rows, empty, texts, self.pool.submit(_classify_in_worker, texts)))
+            window.append((rows, self.pool.submit(_classify_in_worker, self._texts(rows, layout))))
             if len(window) >= limit:
                 yield self._collect(window.popleft(), layout)
         while window:
             yield self._collect(window.popleft(), layout)
 
     @staticmethod
-    def _texts(rows: list[Row], layout: Layout) -> tuple[list[str], list[int]]:
-        texts = [layout.text_of(r.values) for r in rows]
-        return texts, [i for i, t in enumerate(texts) if not t.strip()]
+    def _texts(rows: list[Row], layout: Layout) -> list[str]:
+        return [layout.text_of(r.values) for r in rows]
 
     def _classify(self, rows: list[Row], layout: Layout, run: Any) -> list[Result]:
-        texts, empty = self._texts(rows, layout)
-        return self._mark_empty(run(texts), empty, layout)
+        return self._mark(run(self._texts(rows, layout)), rows, layout)
 
     def _collect(self, item: Any, layout: Layout) -> tuple[list[Row], list[Result]]:
-        rows, empty, _texts, future = item
-        return rows, self._mark_empty(future.result(), empty, layout)
+        rows, future = item
+        return rows, self._mark(future.result(), rows, layout)
 
     @staticmethod
-    def _mark_empty(results: list[Result], empty: list[int], layout: Layout) -> list[Result]:
-        for i in empty:
-            results[i] = (None, None, True, None, layout.empty_status, "")
+    def _mark(results: list[Result], rows: list[Row], layout: Layout) -> list[Result]:
+        """A text with nothing to classify (the model's ``empty``: `has_content`) gets the layout's
+        empty status (``no_message`` for an invitation); a text cut while reading is ``truncated``."""
+        for i, (row, result) in enumerate(zip(rows, results, strict=True)):
+            status = result[4]
+            if status == "empty":
+                results[i] = (None, None, True, None, layout.empty_status, "")
+            elif status == "ok" and row.cut and any(c in row.cut for c in layout.text_columns):
+                results[i] = (*result[:4], "truncated", result[5])
         return results

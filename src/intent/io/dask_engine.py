@@ -75,7 +75,9 @@ def _model_from_bytes(blob: bytes, sha256: str) -> IntentModel:
         path = Path(folder) / "model.joblib"
         path.write_bytes(blob)
         try:
-            _MODELS[sha256] = load_model_file(path)
+            # The client checked this model (its .json, or the user's trust) before sending it, and the
+            # bytes match the hash it sent: the copy needs no .json of its own.
+            _MODELS[sha256] = load_model_file(path, trust=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return _MODELS[sha256]
@@ -199,8 +201,13 @@ def classify_dataframe(
         except (ImportError, ValueError):
             client = None
     if client is not None:
+        from intent.model_io import check_model_file
+
+        meta = check_model_file(path)  # its .json and checksum, here, before any worker unpickles it
         blob = path.read_bytes()
         sha256 = hashlib.sha256(blob).hexdigest()
+        if meta is not None and meta.get("model_sha256") != sha256:
+            raise ModelLoadError(f"The model file {path} changed while it was being read. Fix: run the command again.")
         client.register_plugin(model_plugin(blob, sha256))
     names = _prediction_names([str(c) for c in ddf.columns])
     return ddf.map_partitions(

@@ -7,13 +7,17 @@ invitation sent without a note is ``no_message``, anything else empty is ``empty
 from __future__ import annotations
 
 import glob
+import io
+import os
+import stat
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, TypeVar, cast
+from typing import IO, Any, BinaryIO, Final, TypeVar, cast
 
 from intent.errors import ColumnError, DataError
 
@@ -57,10 +61,12 @@ def detect_layout(columns: list[str], name: str, text_column: str | None = None)
     """Recognise LinkedIn's files by their headers (any case, any order), else find the text column."""
     by_lower = {c.strip().lower(): c for c in columns}
     lower = set(by_lower)
+    from intent.io.csv_io import shown_columns
+
     if text_column is not None:
         if text_column.lower() not in by_lower:
             raise ColumnError(
-                f"{name} has no column {text_column!r}. Its columns are: {', '.join(columns)}. "
+                f"{name} has no column {text_column[:60]!r}. Its columns are: {shown_columns(columns)}. "
                 "Fix: pass one of them to --text-column.",
                 columns,
             )
@@ -75,7 +81,7 @@ def detect_layout(columns: list[str], name: str, text_column: str | None = None)
         return Layout("csv", (found[0],))
     why = "several columns could hold the text" if found else "no column looks like message text"
     raise ColumnError(
-        f"{name}: {why}. Its columns are: {', '.join(columns)}. Fix: name the text column with --text-column NAME.",
+        f"{name}: {why}. Its columns are: {shown_columns(columns)}. Fix: name the text column with --text-column NAME.",
         columns,
     )
 
@@ -89,6 +95,12 @@ class Source:
     size: int
     path: Path | None = None  # the file on disk, when there is one (to refuse overwriting it)
     kind: str = "csv"  # csv | parquet
+    archive: Path | None = None  # the .zip on disk this file is a member of (never to be overwritten either)
+
+    @property
+    def on_disk(self) -> Path | None:
+        """The file on disk that holds this source's bytes: the file itself, or its archive."""
+        return self.path or self.archive
 
 
 #: Files that only LinkedIn's export folder holds; a folder with any of them is an export.
@@ -107,40 +119,80 @@ EXPORT_FILES: Final = frozenset(
 )
 PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 DATA_SUFFIXES: Final = (".csv", ".tsv", ".txt", *PARQUET_SUFFIXES)
+#: How a zip archive starts (a member, or an empty archive): a damaged one still starts so.
+ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
+_DAMAGED = "Fix: download or copy it again (LinkedIn's export can be requested again from Settings)."
 
 
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return True
+def _head(path: Path) -> bytes:
     with path.open("rb") as fh:
-        return fh.read(4) == b"PAR1"
+        return fh.read(4)
 
 
-def _file_source(path: Path, name: str | None = None) -> Source:
-    kind = "parquet" if _is_parquet(path) else "csv"
+def _file_source(path: Path, name: str | None = None, head: bytes | None = None) -> Source:
+    head = _head(path) if head is None else head
+    kind = "parquet" if path.suffix.lower() in PARQUET_SUFFIXES or head == b"PAR1" else "csv"
     return Source(name or path.name, lambda: path.open("rb"), path.stat().st_size, path, kind)
 
 
-def _zip_sources(path: Path) -> list[Source]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise DataError(f"{path} is not a readable zip archive ({exc}).") from exc
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    wanted = _pick_export_files({m.filename: m for m in members}, path)
+class _ZipMember(io.RawIOBase):
+    """A member of a zip being read: a damaged archive becomes a `DataError` naming it, not a traceback."""
 
-    def opener(member: str) -> Callable[[], BinaryIO]:
+    def __init__(self, member: IO[bytes], where: str) -> None:
+        self._member, self._where = member, where
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._member.read(len(buffer))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise DataError(f"{self._where} is damaged ({exc}). {_DAMAGED}") from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
+def _zip_sources(path: Path, shown: str, keep: object = None) -> list[Source]:
+    """The export files inside a zip; ``keep`` is held while they can be opened (a spooled pipe)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise DataError(
+            f"{shown} is not a readable zip archive: it is damaged or incomplete ({exc}). {_DAMAGED}"
+        ) from exc
+    wanted = _pick_export_files({m.filename: m for m in members}, shown)
+    for m in wanted:
+        if m.flag_bits & 0x1:
+            raise DataError(
+                f"{shown} is password-protected (encrypted): intent cannot read it. Fix: unzip it with its "
+                "password and give intent the folder, or its messages.csv."
+            )
+
+    def opener(member: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
+        where = f"{Path(member.filename).name} in {shown}"
+
         def open_member() -> BinaryIO:
+            _ = keep  # the spooled copy of a pipe lives as long as this opener
             zf = zipfile.ZipFile(path)
-            return cast(BinaryIO, zf.open(member))  # the member keeps the archive open until closed
+            try:
+                fh = zf.open(member)  # the member keeps the archive open until closed
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError) as exc:
+                zf.close()
+                raise DataError(f"{where} cannot be read ({exc}). {_DAMAGED}") from exc
+            return cast(BinaryIO, io.BufferedReader(_ZipMember(fh, where), 1 << 16))
 
         return open_member
 
-    return [Source(Path(m.filename).name, opener(m.filename), m.file_size, None) for m in wanted]
+    return [Source(Path(m.filename).name, opener(m), m.file_size, None, archive=path) for m in wanted]
 
 
-def _pick_export_files(entries: dict[str, T], where: Path) -> list[T]:
+def _pick_export_files(entries: dict[str, T], where: Path | str) -> list[T]:
     chosen = []
     for target in (MESSAGES_FILE, INVITATIONS_FILE):
         hits = sorted(n for n in entries if Path(n).name.lower() == target)
@@ -148,27 +200,48 @@ def _pick_export_files(entries: dict[str, T], where: Path) -> list[T]:
             chosen.append(entries[min(hits, key=lambda n: n.count("/"))])  # the shallowest copy
     if not chosen:
         names = sorted(Path(n).name for n in entries)[:20]
+        found = f"found: {', '.join(names)}" if names else "it is empty"
         raise DataError(
-            f"{where} holds neither messages.csv nor Invitations.csv (found: {', '.join(names) or 'nothing'}). "
+            f"{where} holds neither messages.csv nor Invitations.csv ({found}). "
             "Fix: point at LinkedIn's export archive or folder, or at a CSV file."
         )
     return chosen
 
 
+def _spool(stream: IO[bytes], name: str) -> list[Source]:
+    """Copy a stream that can be read only once (stdin, a pipe) to a temporary file, then read that."""
+    spool = tempfile.NamedTemporaryFile(prefix="intent-input-", suffix=".spool")  # noqa: SIM115
+    while block := stream.read(1 << 20):
+        spool.write(block)
+    spool.flush()
+    path = Path(spool.name)
+    head = _head(path)
+    if head in ZIP_MAGIC:
+        return _zip_sources(path, name, keep=spool)
+
+    def open_spool() -> BinaryIO:
+        _ = spool  # the closure keeps the temporary file alive (it is deleted when closed)
+        return path.open("rb")
+
+    kind = "parquet" if head == b"PAR1" else "csv"
+    return [Source(name, open_spool, path.stat().st_size, None, kind)]
+
+
+def _denied(path: Path, what: str) -> DataError:
+    return DataError(
+        f"{path}: permission denied, intent cannot {what}. Fix: check its permissions (e.g. ls -l), or copy "
+        "the files somewhere you can read them."
+    )
+
+
 def resolve_sources(input_: str) -> list[Source]:
-    """The CSVs behind an INPUT argument: a CSV file, ``-`` (stdin), an export .zip or folder."""
+    """The CSVs behind an INPUT argument: a CSV file, ``-`` (stdin), an export .zip or folder.
+
+    Stdin, a named pipe or a process substitution (``<(…)``) can be read only once: they are
+    copied to a temporary file first, so detecting the encoding and reading do not compete.
+    """
     if input_ == "-":
-        # stdin can be read only once; a temporary file lets us sniff it and then stream it.
-        spool = tempfile.NamedTemporaryFile(prefix="intent-stdin-", suffix=".csv")  # noqa: SIM115
-        while block := sys.stdin.buffer.read(1 << 20):
-            spool.write(block)
-        spool.flush()
-        size = spool.tell()
-
-        def open_stdin() -> BinaryIO:
-            return open(spool.name, "rb")  # the closure keeps `spool` (and the file) alive
-
-        return [Source("stdin", open_stdin, size)]
+        return _spool(sys.stdin.buffer, "stdin")
     path = Path(input_).expanduser()
     if not path.exists():
         matches = sorted(Path(m) for m in glob.glob(str(path))) if any(ch in input_ for ch in "*?[") else []
@@ -180,6 +253,10 @@ def resolve_sources(input_: str) -> list[Source]:
             + (" (the pattern matched no file)" if matches == [] and any(ch in input_ for ch in "*?[") else "")
         )
     if path.is_dir():
+        try:
+            os.listdir(path)
+        except PermissionError:
+            raise _denied(path, "list this folder") from None
         entries = {str(p.relative_to(path)): p for p in path.rglob("*") if p.is_file()}
         names = {Path(n).name.lower() for n in entries}
         if names & EXPORT_FILES:  # LinkedIn's export: only its messages and invitations are messages
@@ -188,9 +265,16 @@ def resolve_sources(input_: str) -> list[Source]:
         if data:  # a folder of CSV or Parquet files (e.g. partitions): read them all, in name order
             return [_file_source(p, str(p.relative_to(path))) for p in data]
         return [_file_source(p) for p in _pick_export_files(entries, path)]  # raises, listing what is there
-    if zipfile.is_zipfile(path):
-        return _zip_sources(path)
-    return [_file_source(path)]
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a named pipe, /dev/stdin, <(…): readable once
+            with path.open("rb") as fh:
+                return _spool(fh, path.name)
+        head = _head(path)
+    except PermissionError:
+        raise _denied(path, "read this file") from None
+    if head in ZIP_MAGIC or path.suffix.lower() == ".zip":
+        return _zip_sources(path, str(path))
+    return [_file_source(path, head=head)]
 
 
 def resolve_inputs(inputs: list[str]) -> list[Source]:

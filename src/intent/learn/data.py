@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from intent.config import LABEL_ALIASES, LABEL_COLUMN_NAMES, LABELS
 from intent.errors import ColumnError, DataError
+from intent.io.csv_io import spreadsheet_unescape
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -112,10 +113,13 @@ def _read_files(
             label = find_label_column(columns, src.name, label_column)
             used = {*opened.layout.text_columns, label}
             extra = [c for c in columns if c not in used]
+            text_columns = opened.layout.text_columns
             for row in opened.reader:
+                # A cell this tool escaped for a spreadsheet (`intent review`) comes back as written: undo the "'".
+                cells = {c: spreadsheet_unescape(row.values.get(c, "")) for c in text_columns}
                 yield _Record(
                     f"{prefix}line {row.line}",
-                    opened.layout.text_of(row.values),
+                    opened.layout.text_of(cells),
                     row.values.get(label, ""),
                     {c: row.values.get(c, "") for c in extra},
                 )

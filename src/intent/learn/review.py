@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from intent.config import LABELS
+from intent.text.normalize import has_content
 
 #: Two candidates more similar than this (cosine of character 3-5-grams) count as near-copies.
 NEAR_COPY_COSINE = 0.8
@@ -29,7 +30,7 @@ def uncertainty(proba: np.ndarray) -> np.ndarray:
 def select_for_review(texts: Sequence[str], proba: np.ndarray, n: int = 200) -> list[int]:
     """Indices of up to ``n`` messages, least sure first, none a near-copy of another picked."""
     order = np.argsort(-uncertainty(proba), kind="stable")
-    candidates = [int(i) for i in order[: max(n * 5, n)] if texts[i].strip()]
+    candidates = [int(i) for i in order[: max(n * 5, n)] if has_content(texts[i])]
     if not candidates:
         return []
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform([texts[i] for i in candidates])
@@ -113,7 +114,7 @@ def review_file(
         try:
             for rows in _chunks(iter(opened.reader), 1000):
                 texts = [opened.layout.text_of(r.values) for r in rows]
-                keep = [i for i, t in enumerate(texts) if t.strip()]
+                keep = [i for i, t in enumerate(texts) if has_content(t)]
                 if not keep:
                     continue
                 proba = model.predict_proba([texts[i] for i in keep])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from intent.config import LABELS, PLACEHOLDERS
+from intent.text.normalize import has_content
 from intent.text.preprocess import BEGIN, END, NEGATED, SINGLE, TEXT
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ def explain(model: IntentModel, text: str, top: int = 10, all_labels: bool = Fal
     """The ``top`` features that pushed ``text`` towards its label (or towards each label)."""
     if not isinstance(text, str):
         raise TypeError(f"expected a string, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("the message is empty; there is nothing to explain")
+    if not has_content(text):
+        raise ValueError("the message is empty once cleaned; there is nothing to explain")
     pipeline = model.pipeline
     pre, features, classifier = (pipeline.named_steps[s] for s in ("preprocess", "features", "classifier"))
     processed = pre.transform([text])

@@ -22,6 +22,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Final
 
+from intent.config import LANGUAGE_ID_CHARS
 from intent.text.normalize import mask, repair, squash_repeats
 
 #: Languages the detector chooses among (ISO 639-1). Spanish inboxes mostly receive these.
@@ -63,8 +64,12 @@ def detector() -> Any:
 
 
 def identify(text: str) -> str:
-    """The ISO 639-1 code of the message's language, or ``und`` when there is too little to tell."""
-    cleaned = _PLACEHOLDER.sub(" ", squash_repeats(mask(repair(text)))).lower()
+    """The ISO 639-1 code of the message's language, or ``und`` when there is too little to tell.
+
+    Only the first `LANGUAGE_ID_CHARS` characters are read: enough to tell, and the cost of a
+    huge message stays that of a short one.
+    """
+    cleaned = _PLACEHOLDER.sub(" ", squash_repeats(mask(repair(text[:LANGUAGE_ID_CHARS])))).lower()
     words = _WORD.findall(cleaned)
     markers = sum(w in _SPANISH_ONLY for w in words)
     if markers and markers / len(words) >= _MARKER_SHARE:

@@ -192,6 +192,25 @@ def truncate(text: str) -> tuple[str, bool]:
     return text[:MAX_CHARS], True
 
 
+# An ASCII letter or digit survives `repair` unless a tag, an entity or a terminal escape holds it.
+_PLAIN_ALNUM = re.compile(r"[0-9A-Za-z]")
+
+
+def has_content(text: str) -> bool:
+    """Is there anything to classify in what the model reads (the first `MAX_CHARS` characters),
+    once repaired? ``<p></p>``, ``&nbsp;``, a zero-width space or control characters alone are not.
+
+    The one test of "empty": `predict` refuses such a message, `classify` and batch files give it
+    status ``empty`` (``no_message`` for an invitation).
+    """
+    head, _ = truncate(text)
+    if not head.strip() and "\x85" not in head:  # U+0085 is whitespace to Python, but mojibake for "…" to repair
+        return False
+    if "<" not in head and "&" not in head and "\x1b" not in head and _PLAIN_ALNUM.search(head):
+        return True  # the common case, without the cost of a repair
+    return bool(repair(head))
+
+
 def normalize(text: str) -> str:
     """The full normalization, in order: repair, placeholders, squash, lowercase.
 

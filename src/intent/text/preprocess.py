@@ -11,7 +11,7 @@ half-million-entry lookup table (seconds and 150 MB at every start).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar, cast
 
@@ -50,13 +50,28 @@ BEGIN, END, SINGLE, NEGATED = "b_", "e_", "s_", "n_"
 
 
 def check_texts(texts: Iterable[Any]) -> list[str]:
-    """Materialize ``texts`` as a list of strings; a non-string raises TypeError with its position."""
+    """Materialize ``texts`` as a list of strings; a non-string raises TypeError with its position.
+
+    Bytes are refused whole (iterating them gives numbers), and so are mappings (iterating a dict
+    gives its keys, which would be classified silently).
+    """
     if isinstance(texts, str):
         raise TypeError("expected an iterable of strings, got a single string")
+    if isinstance(texts, bytes | bytearray | memoryview):
+        raise TypeError(
+            f"expected a string or an iterable of strings, got {type(texts).__name__}. "
+            "Fix: decode it first, e.g. text.decode('utf-8')."
+        )
+    if isinstance(texts, Mapping):
+        raise TypeError(
+            f"expected a string or an iterable of strings, got a mapping ({type(texts).__name__}). "
+            "Fix: pass its values (list(d.values())) or its keys explicitly."
+        )
     out = list(texts)
     for i, text in enumerate(out):
         if not isinstance(text, str):
-            raise TypeError(f"message at position {i} is {type(text).__name__}, expected str")
+            fix = " Fix: decode it first, e.g. text.decode('utf-8')." if isinstance(text, bytes | bytearray) else ""
+            raise TypeError(f"message at position {i} is {type(text).__name__}, expected str.{fix}")
     return out
 
 

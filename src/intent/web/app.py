@@ -1,12 +1,16 @@
 """The local web page and its JSON API (FastAPI).
 
-One model is loaded when the app is built and shared by every request. Uploads are saved to
-a temporary folder that is removed as soon as the file is classified; results live in memory.
-No request or log line carries message text.
+The model in use (`intent.web.models.ModelSlot`) is loaded when the app is built and shared by
+every request; the page may switch it to a personal model. Files are classified in a separate
+process each (`intent.web.worker`), personal models are trained in another (`intent.web.training`).
+Uploads are saved to a temporary folder that is removed as soon as the file is classified;
+results and corrections live in memory. No response or log line carries message text, request
+bodies or the server's own paths.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -20,9 +24,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from intent import __version__
@@ -32,19 +39,27 @@ from intent.config import (
     LABELS,
     PERSONAL_DIR_NAME,
     SAMPLE_EXPORT,
+    SERVE_JOB_MAX_MEMORY_MB,
+    SERVE_MAX_CHARS,
     SERVE_MAX_TEXTS,
     SERVE_MAX_UPLOAD_MB,
     SERVE_UNPACKED_FACTOR,
     default_model_path,
 )
 from intent.errors import ColumnError, DataError, IntentError, ModelLoadError
-from intent.io.batch import BatchOptions, check_inputs, classify_file
+from intent.io.batch import BatchOptions, check_inputs
 from intent.io.csv_io import to_excel_csv
 from intent.learn.personal import PersonalSettings, TooFewCorrections
 from intent.text.language import SUPPORTED
+from intent.text.normalize import has_content
 from intent.web.corrections import Target, check_target, corrections_csv, examples
-from intent.web.jobs import Job, JobStore
-from intent.web.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
+from intent.web.jobs import Job, JobsBusy, JobStore, hide_server_paths
+from intent.web.limits import (
+    BodyLimitMiddleware,
+    ErrorShieldMiddleware,
+    SameOriginMiddleware,
+    SecurityHeadersMiddleware,
+)
 from intent.web.messages import for_web
 from intent.web.models import ModelSlot
 from intent.web.schemas import (
@@ -64,6 +79,7 @@ from intent.web.schemas import (
     UseModelResponse,
 )
 from intent.web.training import Trainer, TrainingBusy
+from intent.web.worker import RunCancelled, RunFailed
 
 log = logging.getLogger("intent.web")
 
@@ -72,18 +88,26 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorResponse, "description": "The upload or the list of texts is over the limit."},
+    403: {"model": ErrorResponse, "description": "A state-changing request from another site (code cross_site)."},
+    413: {"model": ErrorResponse, "description": "The upload, the texts or their characters are over the limit."},
     422: {"model": ErrorResponse, "description": "Unreadable input, or the text column cannot be told."},
+}
+_JOB_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    429: {"model": ErrorResponse, "description": "Every slot holds a file in use (code busy): try again later."},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such file or training."}
 }
+_CROSS_SITE: dict[int | str, dict[str, Any]] = {403: _ERRORS[403]}
 _CORRECTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CROSS_SITE,
     **_NOT_FOUND,
     409: {"model": ErrorResponse, "description": "The file is not classified yet (code `not_ready`)."},
     422: {"model": ErrorResponse, "description": "No such row or conversation, or nothing to learn from it."},
 }
 _TRAIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CROSS_SITE,
     **_NOT_FOUND,
     409: {
         "model": ErrorResponse,
@@ -105,7 +129,9 @@ class ServeSettings:
     model_path: Path | None = None
     max_upload_mb: float = SERVE_MAX_UPLOAD_MB
     max_texts: int = SERVE_MAX_TEXTS
+    max_chars: int = SERVE_MAX_CHARS  # characters in one /api/classify or /api/explain request, all texts together
     jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`), and folds trained at once
+    max_job_memory_mb: float | None = SERVE_JOB_MAX_MEMORY_MB  # per process of a job; None: no watchdog
     allowed_hosts: list[str] | None = None  # None: any host (the server is not on loopback)
     personal_dir: Path | None = None  # where personal models are saved (None: ./intent-personal)
     personal: PersonalSettings | None = None  # how they are trained (None: the shipped corpus and settings)
@@ -131,14 +157,52 @@ class Conflict(IntentError):
         self.code = code
 
 
+def _not_json(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
+class _StrictJSONRequest(Request):
+    """A request whose JSON body may not hold NaN or Infinity: Python's reader accepts them, JSON has neither."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), parse_constant=_not_json)
+        return self._json
+
+
+class _StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(_StrictJSONRequest(request.scope, request.receive, request._send))
+
+        return strict
+
+
+_HTTP_CODES = {400: "bad_input", 404: "not_found", 405: "method_not_allowed", 409: "not_ready", 503: "shutting_down"}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """What is wrong with a request, by field, without echoing what was sent (it may be message text)."""
+    problems = []
+    for error in exc.errors()[:5]:
+        if error.get("type") == "json_invalid":
+            problems.append(f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot be read')})")
+            continue
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "The request is not valid: " + "; ".join(problems) + ". Fix: see the schema at /api/openapi.json."
+
+
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
     """Build the app: load the model (a bad model fails here, before serving), then wire the routes."""
     settings = settings or ServeSettings()
     slot = ModelSlot(settings.model_path or default_model_path())
     personal_dir = (settings.personal_dir or Path(PERSONAL_DIR_NAME)).expanduser().resolve()
     personal = settings.personal or PersonalSettings(jobs=settings.jobs)
-    trainer = Trainer(personal_dir, personal)
-    jobs = JobStore(slot.current.path, on_forget=trainer.forget_job)
+    trainer = Trainer(personal_dir, personal, max_memory_mb=settings.max_job_memory_mb)
+    jobs = JobStore(slot.current.path, max_memory_mb=settings.max_job_memory_mb, on_forget=trainer.forget_job)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -159,29 +223,52 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
+    app.state.jobs, app.state.trainer = jobs, trainer
+
+    def abort() -> None:
+        """Stop every running classification and training now (`intent serve` was told to stop)."""
+        trainer.abort()
+        jobs.abort()
+
+    app.state.abort = abort  # called from the signal handler: running processes stop at once
+    app.router.route_class = _StrictJSONRoute
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SameOriginMiddleware)
     if settings.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ErrorShieldMiddleware)
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        detail = for_web(hide_server_paths(str(exc)))
         if isinstance(exc, LimitExceeded):
-            return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=413)
+            return JSONResponse({"detail": detail, "code": exc.code}, status_code=413)
         if isinstance(exc, ColumnError):
-            return JSONResponse(
-                {"detail": for_web(str(exc)), "code": "text_column", "columns": exc.columns}, status_code=422
-            )
+            return JSONResponse({"detail": detail, "code": "text_column", "columns": exc.columns}, status_code=422)
         if isinstance(exc, TooFewCorrections):
-            return JSONResponse({"detail": str(exc), "code": "too_few_corrections"}, status_code=422)
-        return JSONResponse({"detail": for_web(str(exc)), "code": "bad_input"}, status_code=422)
+            return JSONResponse({"detail": detail, "code": "too_few_corrections"}, status_code=422)
+        return JSONResponse({"detail": detail, "code": "bad_input"}, status_code=422)
+
+    @app.exception_handler(JobsBusy)
+    async def busy(request: Request, exc: JobsBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": "busy"}, status_code=429, headers={"Retry-After": "60"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc), "code": "bad_input"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse({"detail": exc.detail, "code": code}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=409)
 
     @app.exception_handler(TrainingBusy)
-    async def busy(request: Request, exc: TrainingBusy) -> JSONResponse:
+    async def training_busy(request: Request, exc: TrainingBusy) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "code": "training_busy"}, status_code=409)
 
     # ---- the page ----
@@ -202,13 +289,25 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             "model": slot.info(),
             "labels": list(LABELS),
             "label_names": dict(LABEL_NAMES_ES),
-            "limits": {"max_upload_bytes": settings.max_upload_bytes, "max_texts": settings.max_texts},
+            "limits": {
+                "max_upload_bytes": settings.max_upload_bytes,
+                "max_texts": settings.max_texts,
+                "max_chars": settings.max_chars,
+            },
             "personal": {
                 "dir": str(personal_dir),
                 "min_corrections": personal.min_corrections,
                 "weight": personal.weight,
             },
         }
+
+    def _check_chars(n_chars: int) -> None:
+        if n_chars > settings.max_chars:
+            raise LimitExceeded(
+                f"The request holds {n_chars:,} characters of text; the limit is {settings.max_chars:,}. Fix: send "
+                "fewer or shorter texts per request, upload a file to /api/classify-file, or start the server "
+                "with a larger --max-chars."
+            )
 
     @app.post("/api/classify", response_model=ClassifyResponse, responses=_ERRORS, tags=["api"])
     def classify(body: ClassifyRequest) -> dict[str, Any]:
@@ -219,6 +318,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 f"batches of {settings.max_texts}, or upload a file to /api/classify-file.",
                 "too_many_texts",
             )
+        _check_chars(sum(len(text) for text in body.texts))
         served = slot.current
         predictions = served.model.with_threshold(body.threshold).classify(
             body.texts, SUPPORTED if body.language_id else None
@@ -228,8 +328,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @app.post("/api/explain", response_model=ExplainResponse, responses=_ERRORS, tags=["api"])
     def explain_text(body: ExplainRequest) -> dict[str, Any]:
         """The words and character groups that pushed a message towards its label (or each label)."""
-        if not body.text.strip():
-            raise DataError("The text is empty: there is nothing to explain.")
+        _check_chars(len(body.text))
+        if not has_content(body.text):
+            raise DataError("The text is empty once cleaned: there is nothing to explain.")
         return explain(body.text, model=slot.current.model, top=body.top, all_labels=body.all_labels).to_dict()
 
     @app.post(
@@ -246,7 +347,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         format: Annotated[
             Literal["csv", "excel", "jsonl"], Form(description="csv, excel (BOM and ';') or jsonl")
         ] = "csv",
-        threshold: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
+        threshold: Annotated[float | None, Form(ge=0.0, le=1.0, allow_inf_nan=False)] = None,
         table: Annotated[
             Literal["messages", "conversations"],
             Form(description="messages: one row per message; conversations: one row per conversation of an export"),
@@ -268,9 +369,13 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             _check_unpacked(path, options, settings)
             suffix = ".jsonl" if format == "jsonl" else ".csv"
             output = Path(workdir.name) / f"labeled{suffix}"
-            summary = classify_file(
-                str(path), output, slot.current.path, options, conversations=table == "conversations"
-            )
+            summary = jobs.run_now(path, output, options, conversations=table == "conversations")
+        except RunFailed as exc:
+            workdir.cleanup()
+            raise DataError(str(exc)) from None
+        except RunCancelled:
+            workdir.cleanup()
+            raise HTTPException(503, "The server is shutting down; the file was not classified.") from None
         except BaseException:
             workdir.cleanup()
             raise
@@ -291,7 +396,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     # ---- background jobs, for the page ----
 
-    @app.post("/api/jobs", status_code=202, response_model=JobStatus, responses=_ERRORS, tags=["page"])
+    @app.post("/api/jobs", status_code=202, response_model=JobStatus, responses=_JOB_ERRORS, tags=["page"])
     def start_job(
         file: Annotated[UploadFile, File()],
         text_column: Annotated[str | None, Form()] = None,
@@ -307,7 +412,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             raise
         return jobs.submit(workdir, path, _display_name(file.filename), options).status()
 
-    @app.post("/api/jobs/sample", status_code=202, response_model=JobStatus, tags=["page"])
+    @app.post("/api/jobs/sample", status_code=202, response_model=JobStatus, responses=_JOB_ERRORS, tags=["page"])
     def start_sample_job() -> dict[str, Any]:
         """Classify the small sample LinkedIn export shipped with intent (to see the page work)."""
         return jobs.submit(None, SAMPLE_EXPORT, "ejemplo de LinkedIn", BatchOptions(jobs=settings.jobs)).status()
@@ -404,7 +509,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         corrections (each weighing as several corpus messages), with the model in use's design and settings.
         Poll GET /api/train/{id} for its stages and, at the end, what changed. One training at a time."""
         job = _done(_job(body.job))
-        return trainer.start(job, slot.current).status()
+        try:
+            return trainer.start(job, slot.current).status()
+        except RunCancelled:
+            raise HTTPException(503, "The server is shutting down; no training was started.") from None
 
     def _training(training_id: str) -> Any:
         training = trainer.get(training_id)
@@ -417,7 +525,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         """A training's stage and progress; when done, the before/after figures: on the corrected messages, how
         many the personal model gets right under cross-validation beside the base model, macro-F1 on intent's
         held-out sets, and the other rows of the file whose label changes."""
-        return dict(_training(training_id).status())
+        training = _training(training_id)
+        jobs.get(training.job_id)  # its file is in use while someone follows its training
+        return dict(training.status())
 
     @app.delete("/api/train/{training_id}", status_code=204, responses=_NOT_FOUND, tags=["teach"])
     def training_cancel(training_id: str) -> Response:

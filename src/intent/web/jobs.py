@@ -1,10 +1,13 @@
 """Files the page classifies in the background, one at a time, with progress to poll.
 
-A job owns the temporary folder its upload was saved in and removes it when classification
-ends, whatever the outcome. The results (the rows for the table and the labeled CSV) are kept
-in memory only, for a few files and a limited time, so nothing personal stays on disk. So are
-the user's corrections, and each model's labels of the file (`intent.web.relabel`), so the
-page can show the file under a personal model and back without reading it again.
+Each file is classified in a process of its own (`intent.web.worker`), so the server keeps
+answering while it runs and a cancelled job or a shutdown stops it at once. A job owns the
+temporary folder its upload was saved in and removes it when classification ends, whatever
+the outcome. The results (the rows for the table and the labeled CSV) are kept in memory
+only, for a few files and a limited time, so nothing personal stays on disk; a file someone
+is still looking at is never forgotten to make room for another. So are the user's
+corrections, and each model's labels of the file (`intent.web.relabel`), so the page can show
+the file under a personal model and back without reading it again.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import re
 import secrets
+import tempfile
 import threading
 import time
 import traceback
@@ -27,33 +33,45 @@ from typing import Any
 
 import numpy as np
 
-from intent.config import LABELS, SERVE_JOB_TTL_SECONDS, SERVE_KEEP_JOBS
+from intent.config import (
+    LABELS,
+    SERVE_JOB_IN_USE_SECONDS,
+    SERVE_JOB_MAX_MEMORY_MB,
+    SERVE_JOB_TTL_SECONDS,
+    SERVE_KEEP_JOBS,
+)
 from intent.errors import IntentError
-from intent.io.batch import BatchOptions, Result, Summary, classify_file
+from intent.io.batch import BatchOptions, Summary
 from intent.io.conversations import Conversation, ConversationSummary, write_conversations
-from intent.io.owner import Thread
-from intent.model_io import read_metadata
 from intent.web.corrections import Corrections, Source, examples
 from intent.web.messages import for_web
-from intent.web.relabel import Labeling, LabelingBuilder, RowsTable, relabel_csv, relabel_rows
-from intent.web.rows import ColumnPicker, display_conversation, display_row, display_sender
+from intent.web.relabel import Labeling, RowsTable, relabel_csv, relabel_rows
+from intent.web.rows import display_conversation, display_sender
+from intent.web.worker import RunCancelled, RunCrashed, RunFailed, RunProcess, Table
 
 log = logging.getLogger("intent.web")
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
-class JobCancelled(Exception):
-    """Raised inside a run to stop it; the run's output is discarded."""
+def _temporary_folders() -> re.Pattern[str]:
+    roots = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    alternatives = "|".join(re.escape(root.rstrip(os.sep)) for root in sorted(roots, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives}){re.escape(os.sep)}intent-[\w.-]+{re.escape(os.sep)}")
+
+
+def hide_server_paths(message: str) -> str:
+    """``message`` without the server's temporary folders: "/tmp/intent-upload-x1/export.zip" -> "export.zip"."""
+    return _temporary_folders().sub("", message)
+
+
+class JobsBusy(IntentError):
+    """Every slot holds a job someone is using: a new one is refused (HTTP 429), none is evicted."""
 
 
 @dataclass
 class Job:
-    """One uploaded file: its progress, and once done its table (as JSON), labeled CSV and conversations.
-
-    Rows are serialised as they arrive, so a large file costs its JSON in memory, not a
-    Python object per row.
-    """
+    """One uploaded file: its progress, and once done its table (as JSON), labeled CSV and conversations."""
 
     id: str
     filename: str
@@ -70,61 +88,16 @@ class Job:
     summary: Summary | None = None
     touched: float = field(default_factory=time.monotonic)
     cancel_requested: bool = False
+    workdir: TemporaryDirectory[str] | None = field(default=None, repr=False)
     corrections: Corrections = field(default_factory=Corrections, repr=False)
     #: Each model's labels of the file (by model path), and which one the page shows.
     labelings: dict[str, Labeling] = field(default_factory=dict, repr=False)
     labeled_with: str = ""
-    _picker: ColumnPicker = field(default_factory=ColumnPicker, repr=False)
-    _table: io.BytesIO | None = field(default_factory=io.BytesIO, repr=False)
-    _starts: list[int] = field(default_factory=list, repr=False)
-    _labeling: LabelingBuilder | None = field(default_factory=LabelingBuilder, repr=False)
     _foreign: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _rows: RowsTable | None = field(default=None, repr=False)
     _conversation_index: dict[str, Conversation] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    # -- BatchObserver --
-    def progress(self, done_bytes: int, total_bytes: int) -> None:
-        self.done_bytes, self.total_bytes = done_bytes, total_bytes
-        if self.cancel_requested:
-            raise JobCancelled
-
-    def row(self, source: str, text: str, values: dict[str, str], result: Result, thread: Thread | None) -> None:
-        r = display_row(self.n_rows, source, text, values, result, self._picker, thread)
-        label = r["intent"]
-        if label is not None:
-            self.counts[label] += 1
-            self.uncertain += r["uncertain"]
-            if r["month"]:
-                self.months.setdefault(r["month"], dict.fromkeys(LABELS, 0))[label] += 1
-        assert self._table is not None and self._labeling is not None
-        if self.n_rows:
-            self._table.write(b",")
-        self._starts.append(self._table.tell())
-        self._table.write(json.dumps(r, ensure_ascii=False).encode("utf-8"))
-        self._labeling.add(result)
-        self.n_rows += 1
-
-    def seal(self, keep: bool, model_path: Path | None = None) -> None:
-        """The run ended: keep the table's rows (once, as bytes) and the labels of MODEL_PATH, or drop them."""
-        if self._table is not None:
-            if keep and self._labeling is not None and model_path is not None:
-                self._rows = RowsTable(
-                    self._table.getbuffer(),  # a view, not a copy: the buffer is final
-                    np.array(self._starts, dtype=np.int64),
-                    self.counts,
-                    self.months,
-                    self.uncertain,
-                )
-                name, threshold = _model_info(model_path)
-                labeling, self._foreign = self._labeling.build(str(model_path), name, threshold)
-                self.labelings[labeling.model] = labeling
-                self.labeled_with = labeling.model
-            else:
-                self._table.close()
-            self._table, self._labeling, self._starts = None, None, []
-
-    # -- views --
     @property
     def finished(self) -> bool:
         return self.state in ("done", "failed", "cancelled")
@@ -237,36 +210,80 @@ class Job:
             self.labeled_with = model_path
             return True
 
+    # -- the run --
+    def _progress(self, done_bytes: int, total_bytes: int, n_rows: int) -> None:
+        self.done_bytes, self.total_bytes, self.n_rows = done_bytes, total_bytes, n_rows
+
+    def _keep(self, rows: bytes, totals: Table) -> None:
+        """The run is done: keep the table's rows and the labels its model gave them."""
+        self.n_rows, self.counts, self.months, self.uncertain = (
+            totals.n_rows,
+            totals.counts,
+            totals.months,
+            totals.uncertain,
+        )
+        self._rows = RowsTable(rows, totals.starts, self.counts, self.months, self.uncertain)
+        if totals.labeling is not None:
+            self.labelings[totals.labeling.model] = totals.labeling
+            self.labeled_with, self._foreign = totals.labeling.model, totals.foreign
+
+    def _cleanup(self) -> None:
+        if self.workdir is not None:
+            self.workdir.cleanup()
+            self.workdir = None
+
 
 class JobStore:
-    """Runs jobs on one background thread (files queue, they do not compete) and forgets old ones."""
+    """Runs jobs on one background thread (files queue, they do not compete) and forgets old ones.
+
+    At most ``keep`` jobs are held. To make room, the least recently used finished job that
+    nobody has touched (polled, fetched, downloaded) for ``in_use_seconds`` is forgotten; when
+    every slot is in use, a new job is refused with `JobsBusy` rather than evicting one.
+    """
 
     def __init__(
         self,
         model_path: Path,
         keep: int = SERVE_KEEP_JOBS,
         ttl_seconds: float = SERVE_JOB_TTL_SECONDS,
+        in_use_seconds: float = SERVE_JOB_IN_USE_SECONDS,
+        max_memory_mb: float | None = SERVE_JOB_MAX_MEMORY_MB,
         on_forget: Callable[[str], None] | None = None,
     ):
         """``on_forget(job_id)`` is called when a job is forgotten (asked, or old), e.g. to stop its training."""
         self.model_path, self.keep, self.ttl_seconds = model_path, keep, ttl_seconds
+        self.in_use_seconds, self.max_memory_mb = in_use_seconds, max_memory_mb
         self.on_forget = on_forget
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
+        self._runs: set[RunProcess] = set()
+        self._closing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent-job")
 
     def submit(
         self, workdir: TemporaryDirectory[str] | None, input_path: Path, filename: str, options: BatchOptions
     ) -> Job:
-        """Queue INPUT_PATH for classification; WORKDIR (the upload's folder) is removed when the job ends."""
-        job = Job(id=secrets.token_urlsafe(12), filename=filename)
-        with self._lock:
-            self._forget_old()
-            self._jobs[job.id] = job
-        self._executor.submit(self._run, job, workdir, input_path, options)
+        """Queue INPUT_PATH for classification; WORKDIR (the upload's folder) is removed when the job ends.
+
+        Raises `JobsBusy` (WORKDIR removed) when every slot holds a job in use.
+        """
+        job = Job(id=secrets.token_urlsafe(12), filename=filename, workdir=workdir)
+        dropped: list[Job] = []
+        try:
+            with self._lock:
+                self._make_room(dropped)
+                self._jobs[job.id] = job
+        except JobsBusy:
+            job._cleanup()
+            raise
+        finally:
+            for old in dropped:  # outside the lock: stopping a training takes a moment
+                self._forgotten(old)
+        self._executor.submit(self._run, job, input_path, options)
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """The job, marked as in use."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is not None:
@@ -274,7 +291,7 @@ class JobStore:
             return job
 
     def remove(self, job_id: str) -> bool:
-        """Forget a job; a running one is stopped at its next chunk."""
+        """Forget a job; a running one is stopped at once."""
         with self._lock:
             job = self._jobs.pop(job_id, None)
         if job is None:
@@ -288,61 +305,97 @@ class JobStore:
         if self.on_forget is not None:
             self.on_forget(job.id)
 
+    def run_now(self, input_path: Path, output: Path, options: BatchOptions, conversations: bool = False) -> Summary:
+        """Classify INPUT_PATH into OUTPUT in a separate process and wait (for /api/classify-file);
+        ``conversations``: OUTPUT gets an export's conversations, as `classify_file` writes them.
+
+        Raises RunCancelled if the server shuts down meanwhile, RunFailed if the run cannot finish.
+        """
+        run = RunProcess(
+            input_path, output, self.model_path, options, max_memory_mb=self.max_memory_mb, conversations=conversations
+        )
+        summary, _ = self._track(run, lambda: self._closing)
+        return summary
+
+    def abort(self) -> None:
+        """Stop every running classification now (the server was told to stop). Safe from a signal handler."""
+        self._closing = True
+        for run in list(self._runs):
+            threading.Thread(target=run.kill, daemon=True).start()
+
     def close(self) -> None:
+        """Stop everything and remove every upload still waiting: nothing is left on disk."""
+        self._closing = True
         with self._lock:
-            for job in self._jobs.values():
+            jobs = list(self._jobs.values())
+            for job in jobs:
                 job.cancel_requested = True
             self._jobs.clear()
+        for run in list(self._runs):
+            run.kill()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        for job in jobs:  # those still queued never ran, so never removed their upload
+            job._cleanup()
 
-    def _run(self, job: Job, workdir: TemporaryDirectory[str] | None, input_path: Path, options: BatchOptions) -> None:
+    def _track(self, run: RunProcess, stopped: Any, progress: Any = None) -> Any:
+        self._runs.add(run)
+        try:
+            if self._closing:
+                raise RunCancelled
+            return run.run(stopped, progress)
+        finally:
+            self._runs.discard(run)
+
+    def _run(self, job: Job, input_path: Path, options: BatchOptions) -> None:
         started = time.perf_counter()
         model_path = self.model_path  # the model the page uses now; another may be chosen while this runs
         error: str | None = None
-        scratch = TemporaryDirectory(prefix="intent-job-")  # the labeled file, read back into memory
+        scratch = TemporaryDirectory(prefix="intent-job-")  # the labeled file and the table, read back into memory
+        final = "failed"
         try:
-            if job.cancel_requested:
-                raise JobCancelled
+            if job.cancel_requested or self._closing:
+                raise RunCancelled
             job.state = "running"
-            output = Path(scratch.name) / "labeled.csv"
-            job.summary = classify_file(str(input_path), output, model_path, options, observer=job)
+            output, table = Path(scratch.name) / "labeled.csv", Path(scratch.name) / "rows.json"
+            run = RunProcess(input_path, output, model_path, options, table, self.max_memory_mb)
+            job.summary, totals = self._track(run, lambda: job.cancel_requested or self._closing, job._progress)
             job.labeled_csv = output.read_bytes()
             if job.summary.conversations is not None:
-                table = io.StringIO(newline="")
-                write_conversations(table, job.summary.conversations)
-                job.conversations_csv = table.getvalue().encode("utf-8")
+                conversations = io.StringIO(newline="")
+                write_conversations(conversations, job.summary.conversations)
+                job.conversations_csv = conversations.getvalue().encode("utf-8")
+            job._keep(table.read_bytes(), totals)
             final = "done"
             log.info("job %s: %d rows in %.1fs", job.id, job.n_rows, time.perf_counter() - started)
-        except JobCancelled:
+        except RunCancelled:
             final = "cancelled"
-        except IntentError as exc:
-            final, error = "failed", for_web(str(exc))
-        except Exception as exc:  # a bug: say so without the message text, keep the server up
-            final, error = "failed", "internal error while classifying; see the server log"
-            tb = "".join(traceback.format_tb(exc.__traceback__))  # where, not the message (it may quote data)
-            log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, tb)
+        except RunFailed as exc:
+            error = for_web(hide_server_paths(str(exc)))
+        except RunCrashed as exc:  # a bug in the run: its message is where it happened, never data
+            error = "internal error while classifying; see the server log"
+            log.error("job %s failed: %s", job.id, exc)
+        except Exception as exc:  # a bug here: say so without the message text, keep the server up
+            error = "internal error while classifying; see the server log"
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, where)
         finally:
             scratch.cleanup()
-            if workdir is not None:
-                workdir.cleanup()
-        job.seal(keep=final == "done", model_path=model_path)
+            job._cleanup()
         job.error = error
         job.state = final  # last: whoever sees a finished job also sees its upload gone
 
-    def _forget_old(self) -> None:
+    def _make_room(self, dropped: list[Job]) -> None:
+        """Forget expired jobs, and the least recently used idle one if every slot is taken (into DROPPED)."""
         now = time.monotonic()
         for job_id, job in list(self._jobs.items()):
             if job.finished and now - job.touched > self.ttl_seconds:
-                self._forgotten(self._jobs.pop(job_id))
-        finished = [job_id for job_id, job in self._jobs.items() if job.finished]
-        for job_id in finished[: max(0, len(finished) - self.keep + 1)]:
-            self._forgotten(self._jobs.pop(job_id))
-
-
-def _model_info(path: Path) -> tuple[str, float]:
-    """A model's name and uncertainty threshold, from the metadata beside it (it was loaded: it is readable)."""
-    try:
-        meta = read_metadata(path) or {}
-    except IntentError:
-        meta = {}
-    return str(meta.get("name", path.stem)), float(meta.get("threshold", 0.5))
+                dropped.append(self._jobs.pop(job_id))
+        if len(self._jobs) < self.keep:
+            return
+        idle = [job for job in self._jobs.values() if job.finished and now - job.touched > self.in_use_seconds]
+        if not idle:
+            raise JobsBusy(
+                f"The server is already keeping {len(self._jobs)} files that are in use or being classified. Fix: "
+                "try again in a few minutes, or close the pages showing other files."
+            )
+        dropped.append(self._jobs.pop(min(idle, key=lambda job: job.touched).id))

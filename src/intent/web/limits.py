@@ -1,13 +1,21 @@
-"""Request limits and browser-safety headers, as plain ASGI middleware.
+"""Request limits, same-origin checks, browser-safety headers and an error shield, as plain ASGI middleware.
 
 The body limit is checked twice: against Content-Length before anything is read, and
 against the bytes actually received (a client may send no length, or lie about it).
+A request that changes state (POST, PUT, PATCH, DELETE) is refused when the browser says it
+comes from another site: any page can send a form here without a preflight. An exception
+that escapes a route is logged by type and place only, never with its message (it may
+quote a request body), and answered with a JSON 500.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 from typing import Any
+
+log = logging.getLogger("intent.web")
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -97,12 +105,78 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
+#: Methods that only read: allowed from anywhere the host check lets through.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What a browser's Sec-Fetch-Site says for the page's own requests, and for one typed in the address bar.
+SAME_SITE_FETCH = frozenset({b"same-origin", b"none"})
+
+
+class SameOriginMiddleware:
+    """Refuse state-changing requests that a browser marks as coming from another site (HTTP 403, ``cross_site``).
+
+    ``Sec-Fetch-Site`` must be ``same-origin`` or ``none`` when sent, and ``Origin``, when sent,
+    must be this server's own (scheme and Host). Clients that send neither (curl, scripts) are
+    not browsers acting for another site, and pass.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            headers = dict(scope["headers"])
+            site = headers.get(b"sec-fetch-site")
+            origin = headers.get(b"origin")
+            own = f"{scope.get('scheme', 'http')}://".encode() + headers.get(b"host", b"")
+            if (site is not None and site not in SAME_SITE_FETCH) or (origin is not None and origin != own):
+                await _send_json(
+                    send,
+                    403,
+                    "Refused: this request came from a page of another site. The page and the API accept uploads "
+                    "and changes only from their own page (or from tools such as curl).",
+                    "cross_site",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class ErrorShieldMiddleware:
+    """The last line: an unexpected exception is logged without its message and answered with JSON 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            method, path = scope["method"], scope["path"]
+            log.error("%s %s failed: %s (message withheld)\n%s", method, path, type(exc).__name__, where)
+            if not started:
+                await _send_json(send, 500, "Internal error; see the server log.", "internal")
+
+
 async def _send_413(send: Any, detail: str) -> None:
-    body = json.dumps({"detail": detail, "code": "too_large"}).encode("utf-8")
+    await _send_json(send, 413, detail, "too_large")
+
+
+async def _send_json(send: Any, status: int, detail: str, code: str) -> None:
+    body = json.dumps({"detail": detail, "code": code}).encode("utf-8")
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

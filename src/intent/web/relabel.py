@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from intent.config import LABELS
+from intent.errors import IntentError
 from intent.io.batch import PREDICTION_COLUMNS, Result
 from intent.io.csv_io import CsvWriter
 
@@ -64,18 +67,18 @@ class Labeling:
 
 
 class LabelingBuilder:
-    """Collects a labeling row by row, as a file is classified."""
+    """Collects a labeling row by row, as a file is classified: a few bytes per row (typed arrays, not tuples)."""
 
     def __init__(self) -> None:
-        self._labels: list[int] = []
-        self._probabilities: list[tuple[float, ...]] = []
-        self._uncertain: list[bool] = []
-        self._foreign: list[bool] = []
+        self._labels = array("b")
+        self._probabilities = array("d")
+        self._uncertain = array("b")
+        self._foreign = array("b")
 
     def add(self, result: Result) -> None:
         label, _, uncertain, probabilities, status, _ = result
         self._labels.append(-1 if label is None else LABELS.index(label))
-        self._probabilities.append(probabilities or (float("nan"),) * len(LABELS))
+        self._probabilities.extend(probabilities or (float("nan"),) * len(LABELS))
         self._uncertain.append(uncertain)
         self._foreign.append(status == "other_language")
 
@@ -85,11 +88,24 @@ class LabelingBuilder:
             model,
             name,
             threshold,
-            np.array(self._labels, dtype=np.int8),
-            np.array(self._probabilities, dtype=np.float64).reshape(-1, len(LABELS)),
-            np.array(self._uncertain, dtype=bool),
+            np.frombuffer(self._labels, dtype=np.int8).copy(),
+            np.frombuffer(self._probabilities, dtype=np.float64).reshape(-1, len(LABELS)).copy(),
+            np.frombuffer(self._uncertain, dtype=np.int8).astype(bool),
         )
-        return labeling, np.array(self._foreign, dtype=bool)
+        return labeling, np.frombuffer(self._foreign, dtype=np.int8).astype(bool)
+
+
+def model_info(path: Path) -> tuple[str, float]:
+    """A model's name and uncertainty threshold, from the metadata beside it (it was loaded: it is readable)."""
+    # Imported here: `intent.model_io` brings scikit-learn, and a job's process imports this module before it
+    # makes its own process group (what the memory watchdog measures).
+    from intent.model_io import read_metadata
+
+    try:
+        meta = read_metadata(path) or {}
+    except IntentError:
+        meta = {}
+    return str(meta.get("name", path.stem)), float(meta.get("threshold", 0.5))
 
 
 @dataclass

@@ -20,7 +20,11 @@ class ClassifyRequest(BaseModel):
         ],
     )
     threshold: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Flag as uncertain below this confidence (default: the model's)."
+        default=None,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Flag as uncertain below this confidence (default: the model's).",
     )
     language_id: bool = Field(default=True, description="Identify the language; non-Spanish messages are flagged.")
 
@@ -32,6 +36,9 @@ class PredictionOut(BaseModel):
     uncertain: bool = Field(description="Below the threshold, or not in Spanish: a person should check it.")
     status: Literal["ok", "empty", "truncated", "other_language"]
     language: str = Field(description="ISO 639-1 code found ('und': too short to tell; '': not identified).")
+    truncated: bool = Field(
+        default=False, description="The text was longer than the model reads: only its start was classified."
+    )
 
 
 class ClassifyResponse(BaseModel):
@@ -84,6 +91,7 @@ class PersonalInfo(BaseModel):
 class Limits(BaseModel):
     max_upload_bytes: int
     max_texts: int
+    max_chars: int = Field(description="Characters of text in one /api/classify or /api/explain request.")
 
 
 class HealthResponse(BaseModel):

@@ -2,7 +2,9 @@
 
 Training holds the CPU (and the GIL) for about a minute; in the server's process it would
 starve every request. A spawned process does the work (`intent.learn.personal`), reports its
-stage through a pipe and is killed at once if the user forgets the file or the server stops.
+stage through a pipe and, as a file's classification (`intent.web.worker`), leads a process
+group of its own that is killed at once if the user forgets the file or cancels, or the server
+is told to stop; a watchdog stops it if its memory grows past the limit of a job.
 The corrections and the file's texts travel to it through the pipe, never through a file or a
 log; what comes back is the saved model's metadata and, for each row of the file, the
 personal model's probabilities (no text).
@@ -14,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import secrets
-import signal
 import threading
 import time
 import traceback
@@ -25,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from intent.config import LABELS
+from intent.config import LABELS, SERVE_JOB_MAX_MEMORY_MB
 from intent.errors import IntentError
 from intent.learn.personal import Example, PersonalSettings, check_examples
 from intent.web.corrections import examples
 from intent.web.jobs import Job
 from intent.web.models import ServedModel
 from intent.web.relabel import Labeling
+from intent.web.worker import RunCancelled, rss_of_group, stop_group, watch_parent
 
 log = logging.getLogger("intent.web")
 
@@ -50,7 +52,7 @@ STATES = ("running", "done", "failed", "cancelled")
 #: Finished trainings kept for their page (their figures hold no text).
 KEEP = 8
 _POLL_SECONDS = 0.1
-_GRACE_SECONDS = 2.0
+_RSS_EVERY_SECONDS = 0.5
 _CHUNK = 500
 
 
@@ -118,19 +120,30 @@ class Training:
 class Trainer:
     """Starts trainings (one at a time), keeps the last few, and stops a file's training when it is forgotten."""
 
-    def __init__(self, folder: Path, settings: PersonalSettings | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        settings: PersonalSettings | None = None,
+        max_memory_mb: float | None = SERVE_JOB_MAX_MEMORY_MB,
+    ) -> None:
+        """``max_memory_mb``: the most one process of a training may use (None: no watchdog)."""
         self.folder = folder
         self.settings = settings or PersonalSettings()
+        self.max_memory_mb = max_memory_mb
         self._trainings: OrderedDict[str, Training] = OrderedDict()
         self._processes: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._closing = False
 
     def start(self, job: Job, base: ServedModel) -> Training:
         """Train a personal model from JOB's corrections on top of BASE.
 
-        Raises `intent.learn.personal.TooFewCorrections` (too few), `TrainingBusy` (one is running).
+        Raises `intent.learn.personal.TooFewCorrections` (too few), `TrainingBusy` (one is running),
+        `RunCancelled` (the server is stopping).
         """
+        if self._closing:
+            raise RunCancelled
         items = examples(job.corrections, job.source())
         check_examples(items, self.settings)
         texts = [
@@ -184,7 +197,18 @@ class Trainer:
             t.cancel_requested = True
             self._kill(t.id)
 
+    def abort(self) -> None:
+        """Stop every running training now (the server was told to stop). Safe from a signal handler."""
+        self._closing = True
+        with self._lock:
+            running = [t for t in self._trainings.values() if not t.finished]
+        for t in running:
+            t.cancel_requested = True
+            threading.Thread(target=self._kill, args=(t.id,), daemon=True).start()
+
     def close(self) -> None:
+        """Stop every training and wait for their threads: no process is left behind."""
+        self._closing = True
         with self._lock:
             trainings = list(self._trainings.values())
         for t in trainings:
@@ -219,7 +243,7 @@ class Trainer:
                 raise _Cancelled
             process.start()
             send.close()
-            meta, probabilities = self._wait(training, receive)
+            meta, probabilities = self._wait(training, receive, process)
             labeling = Labeling.from_probabilities(
                 meta["model_path"], meta["name"], float(meta["threshold"]), probabilities, job.foreign
             )
@@ -257,11 +281,22 @@ class Trainer:
         training.error = error
         training.state = final  # last: whoever sees it finished sees its result
 
-    def _wait(self, training: Training, receive: Any) -> tuple[dict[str, Any], np.ndarray]:
+    def _wait(self, training: Training, receive: Any, process: Any) -> tuple[dict[str, Any], np.ndarray]:
+        next_rss = 0.0
         while True:
             if training.cancel_requested:
                 raise _Cancelled
             if not receive.poll(_POLL_SECONDS):
+                if self.max_memory_mb is not None and time.monotonic() >= next_rss:
+                    next_rss = time.monotonic() + _RSS_EVERY_SECONDS
+                    rss = rss_of_group(process.pid)
+                    if rss is not None and rss > self.max_memory_mb * 1e6:
+                        raise _Failed(
+                            f"training the personal model took more than {self.max_memory_mb:,.0f} MB of memory, "
+                            "the limit for one job, so it was stopped. Fix: start the server with a larger "
+                            "--max-job-memory-mb, or train in a terminal with the downloaded corrections "
+                            "(`intent train --data`)."
+                        )
                 continue
             try:
                 message = receive.recv()
@@ -287,16 +322,7 @@ class Trainer:
     def _kill(self, training_id: str) -> None:
         with self._lock:
             process = self._processes.get(training_id)
-        if process is None or process.pid is None or process.exitcode is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)  # the process and any fold workers it started
-        except (ProcessLookupError, PermissionError):
-            process.terminate()
-        process.join(_GRACE_SECONDS)
-        if process.exitcode is None:
-            process.kill()
-            process.join(_GRACE_SECONDS)
+        stop_group(process)  # the process and any fold workers it started
 
     def _prune(self) -> None:
         finished = [t.id for t in self._trainings.values() if t.finished]
@@ -376,14 +402,6 @@ def _result(
 # ---- in the training process ----------------------------------------------------------
 
 
-def _watch_parent(parent: int) -> None:
-    """If the server dies without stopping this training, stop it too."""
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os.killpg(0, signal.SIGKILL)
-
-
 def _child(
     conn: Any,
     parent: int,
@@ -395,7 +413,7 @@ def _child(
     texts: list[str | None],
 ) -> None:
     os.setpgid(0, 0)  # a group of its own: stopping it also stops any fold workers it starts
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     try:
         from intent.api import load_model
         from intent.learn.personal import save, train_personal

@@ -94,6 +94,8 @@ function errorMessage(status, body) {
   const detail = body && body.detail ? (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : "";
   if (status === 413) return `El archivo es demasiado grande para esta página. ${detail}`;
   if (status === 422) return `No se pudo leer el archivo. ${detail}`;
+  if (status === 429) return `El servidor ya está ocupado con otros archivos en uso; prueba de nuevo en unos minutos. ${detail}`;
+  if (status === 403) return `Petición rechazada: llegó desde otro sitio. ${detail}`;
   return `Algo falló (${status}). ${detail}`;
 }
 
