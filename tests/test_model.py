@@ -155,6 +155,7 @@ def test_with_threshold_copies_and_validates(mini_model: IntentModel) -> None:
     strict = mini_model.with_threshold(0.99)
     assert strict is not mini_model and strict.threshold == 0.99 and mini_model.threshold == 0.5
     assert strict.pipeline is mini_model.pipeline and mini_model.with_threshold(None) is mini_model
+    assert all(strict.steps[name] is step for name, step in mini_model.steps.items())
     assert strict.classify("no gracias").uncertain
     with pytest.raises(ValueError, match="between 0 and 1"):
         mini_model.with_threshold(1.5)

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from intent.estimator import Classifier
 
 LINKS = ("softmax", "sigmoid")
 
@@ -109,7 +110,7 @@ def _members(estimator: Any, weight: float) -> list[Member]:
     raise ValueError(f"{name} cannot be kept as linear arrays")
 
 
-class LinearProbabilities(ClassifierMixin, BaseEstimator):
+class LinearProbabilities(Classifier):
     """Fit ``estimator``, then keep it as arrays (see the module docstring).
 
     Parameters
@@ -128,6 +129,8 @@ class LinearProbabilities(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearProbabilities:
+        from sklearn.base import clone
+
         if self.estimator is None:
             raise ValueError("LinearProbabilities needs an estimator to fit")
         fitted = clone(self.estimator)

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import sklearn
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 from intent.config import DEFAULT_SPACY_MODEL, LABELS, MAX_CHARS, RANDOM_SEED
 from intent.linear import LinearProbabilities
@@ -56,6 +57,8 @@ def build_pipeline(
     structure: bool = True,
 ) -> Pipeline:
     """The whole model as one Pipeline; its steps are named preprocess, features, classifier."""
+    from sklearn.pipeline import Pipeline
+
     return Pipeline(
         [
             ("preprocess", SpacyPreprocessor(spacy_model=spacy_model, drop_stopwords=drop_stopwords)),
@@ -98,21 +101,46 @@ class IntentModel:
     Parameters
     ----------
     pipeline:
-        A fitted `build_pipeline` Pipeline.
+        A fitted `build_pipeline` Pipeline, or its (name, step) pairs: preprocess, features,
+        classifier. Predicting calls the steps directly; the scikit-learn `Pipeline` itself is
+        built only when asked for (`pipeline`), so a process that only predicts never imports
+        scikit-learn (see `intent.estimator`).
     threshold:
         Confidence under which a prediction is flagged ``uncertain``.
     metadata:
         Training facts (versions, data hash, metrics), stored beside the model.
     """
 
-    def __init__(self, pipeline: Pipeline, threshold: float = 0.5, metadata: dict[str, Any] | None = None):
-        self.pipeline = pipeline
+    def __init__(
+        self,
+        pipeline: Pipeline | Sequence[tuple[str, Any]],
+        threshold: float = 0.5,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._pipeline = pipeline if hasattr(pipeline, "steps") else None
+        self.steps: dict[str, Any] = dict(pipeline.steps if hasattr(pipeline, "steps") else pipeline)
         self.threshold = threshold
         self.metadata = dict(metadata or {})
-        classes = list(pipeline.classes_)
+        classes = list(self.steps["classifier"].classes_)
         if sorted(classes) != sorted(LABELS):
             raise ValueError(f"model was trained on labels {classes}, expected {list(LABELS)}")
         self._order = np.array([classes.index(label) for label in LABELS])
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The model as one scikit-learn Pipeline (built on first use for a loaded model)."""
+        if self._pipeline is None:
+            from sklearn.pipeline import Pipeline
+
+            self._pipeline = Pipeline(list(self.steps.items()))
+        return self._pipeline
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """First-format files pickled the model with its Pipeline under ``pipeline``."""
+        if "pipeline" in state:
+            pipeline = state.pop("pipeline")
+            state["_pipeline"], state["steps"] = pipeline, dict(pipeline.steps)
+        self.__dict__.update(state)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -124,7 +152,8 @@ class IntentModel:
             return self
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-        return IntentModel(self.pipeline, threshold, self.metadata)
+        shared = self._pipeline if self._pipeline is not None else list(self.steps.items())
+        return IntentModel(shared, threshold, self.metadata)
 
     #: Messages featurized together: the n-gram arrays of a few hundred messages stay in the CPU's
     #: cache, which makes them faster per message than one large batch.
@@ -139,14 +168,12 @@ class IntentModel:
             return np.zeros((0, len(LABELS))), []
         # The steps are called directly: the same computation as Pipeline.predict_proba without
         # its per-call checks, which are most of the latency of a single message.
-        steps = self.pipeline.named_steps
-        pre, features, classifier = steps["preprocess"], steps["features"], steps["classifier"]
+        pre, features, classifier = self.steps["preprocess"], self.steps["features"], self.steps["classifier"]
         parts, normalized = [], []
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            for start in range(0, len(texts), self.CHUNK):
-                X = pre.transform(texts[start : start + self.CHUNK])
-                parts.append(classifier.predict_proba(features.transform(X)))
-                normalized += X[:, NORMALIZED].tolist()
+        for start in range(0, len(texts), self.CHUNK):
+            X = pre.transform(texts[start : start + self.CHUNK])
+            parts.append(classifier.predict_proba(features.transform(X)))
+            normalized += X[:, NORMALIZED].tolist()
         proba = np.vstack(parts) if len(parts) > 1 else parts[0]
         return np.asarray(proba)[:, self._order], normalized
 
@@ -235,4 +262,4 @@ class IntentModel:
 
     @property
     def spacy_model(self) -> str:
-        return str(self.pipeline.named_steps["preprocess"].spacy_model)
+        return str(self.steps["preprocess"].spacy_model)

@@ -92,7 +92,7 @@ def to_payload(model: IntentModel) -> dict[str, Any]:
     """The model as plain data and arrays (what `save_model` writes)."""
     from intent.linear import LinearProbabilities
 
-    pre, features, classifier = (model.pipeline.named_steps[s] for s in ("preprocess", "features", "classifier"))
+    pre, features, classifier = (model.steps[s] for s in ("preprocess", "features", "classifier"))
     if not isinstance(classifier, LinearProbabilities):
         raise TypeError(f"only LinearProbabilities classifiers can be saved, not {type(classifier).__name__}")
     arrays: dict[str, np.ndarray] = {}
@@ -131,8 +131,6 @@ def to_payload(model: IntentModel) -> dict[str, Any]:
 
 def from_payload(payload: dict[str, Any]) -> IntentModel:
     """Rebuild the model from what `to_payload` made."""
-    from sklearn.pipeline import Pipeline
-
     from intent.linear import LinearProbabilities, Member
     from intent.text.features import TextFeatures
     from intent.text.ngrams import TfidfTable
@@ -169,8 +167,8 @@ def from_payload(payload: dict[str, Any]) -> IntentModel:
         for i, m in enumerate(payload["classifier"]["members"])
     ]
     classifier = LinearProbabilities.from_arrays(np.array(payload["classifier"]["classes"]), members)
-    pipeline = Pipeline([("preprocess", pre), ("features", features), ("classifier", classifier)])
-    return IntentModel(pipeline, threshold=float(payload["threshold"]), metadata=payload["metadata"])
+    steps = [("preprocess", pre), ("features", features), ("classifier", classifier)]
+    return IntentModel(steps, threshold=float(payload["threshold"]), metadata=payload["metadata"])
 
 
 def save_model(model: IntentModel, path: str | Path) -> dict[str, Any]:
@@ -326,7 +324,7 @@ def _check_pipeline(model: IntentModel) -> None:
     """Build the spaCy pipeline now, so a missing one fails at load, not at the first message."""
     from intent.text.nlp import get_nlp, get_tokenizer
 
-    pre = model.pipeline.named_steps["preprocess"]
+    pre = model.steps["preprocess"]
     if getattr(pre, "lemmas_", None) is not None:
         get_tokenizer(pre.spacy_model)
     else:

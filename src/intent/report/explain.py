@@ -103,11 +103,10 @@ def explain(model: IntentModel, text: str, top: int = 10, all_labels: bool = Fal
         raise TypeError(f"expected a string, got {type(text).__name__}")
     if not has_content(text):
         raise ValueError("the message is empty once cleaned; there is nothing to explain")
-    pipeline = model.pipeline
-    pre, features, classifier = (pipeline.named_steps[s] for s in ("preprocess", "features", "classifier"))
+    pre, features, classifier = (model.steps[s] for s in ("preprocess", "features", "classifier"))
     processed = pre.transform([text])
     x = features.transform(processed).tocsr()
-    weights = linear_weights(classifier, list(pipeline.classes_))
+    weights = linear_weights(classifier, list(classifier.classes_))
     relative = weights - weights.mean(axis=0, keepdims=True)  # push towards a label over the others
     names = features.get_feature_names_out()
     proba = model.predict_proba(text)

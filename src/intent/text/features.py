@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 
+from intent.estimator import Transformer
 from intent.text.ngrams import TfidfTable, unpack_strings
 from intent.text.preprocess import LEMMAS, STRUCTURE, TEXT
 
@@ -21,7 +21,7 @@ from intent.text.preprocess import LEMMAS, STRUCTURE, TEXT
 BRANCHES: tuple[tuple[str, int], ...] = (("words", LEMMAS), ("chars", TEXT), ("struct", STRUCTURE))
 
 
-class TextFeatures(TransformerMixin, BaseEstimator):
+class TextFeatures(Transformer):
     """The TF-IDF branches side by side, reading the columns `SpacyPreprocessor` emits.
 
     ``fit`` learns each branch's vocabulary and idf with scikit-learn's `TfidfVectorizer`;

@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Any, ClassVar, cast
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.attrs import ORTH
 from spacy.lang.es.stop_words import STOP_WORDS
 from spacy.lookups import Table
@@ -24,6 +23,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from intent.config import DEFAULT_SPACY_MODEL, KEEP_WORDS
+from intent.estimator import Transformer
 from intent.text.lemmas import LemmaTable
 from intent.text.nlp import get_nlp, get_tokenizer, lemma_lookup, lookup_table
 from intent.text.normalize import fold_accents, is_placeholder, normalize
@@ -75,7 +75,7 @@ def check_texts(texts: Iterable[Any]) -> list[str]:
     return out
 
 
-class SpacyPreprocessor(TransformerMixin, BaseEstimator):
+class SpacyPreprocessor(Transformer):
     """Turn messages into lemma strings (for word n-grams), normalized text (for char n-grams)
     and structure tokens: where each lemma sits and whether a negation covers it.
 
@@ -95,6 +95,9 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     batch_size:
         Batch size for ``nlp.pipe``.
     """
+
+    #: A loaded model's own lemma entries (see `lemma_subset`); None: spaCy's lookup table.
+    lemmas_: LemmaTable | None = None
 
     def __init__(
         self,

@@ -97,8 +97,8 @@ class LabelingBuilder:
 
 def model_info(path: Path) -> tuple[str, float]:
     """A model's name and uncertainty threshold, from the metadata beside it (it was loaded: it is readable)."""
-    # Imported here: `intent.model_io` brings scikit-learn, and a job's process imports this module before it
-    # makes its own process group (what the memory watchdog measures).
+    # Imported here: `intent.model_io` brings the model's code (spaCy, SciPy), and a job's process imports
+    # this module before it makes its own process group, which is what the memory watchdog measures.
     from intent.model_io import read_metadata
 
     try:
