@@ -460,3 +460,37 @@ def test_write_conversations_escapes_formulas_and_quotes_line_breaks() -> None:
     excel = io.StringIO(newline="")
     write_conversations(excel, [c], excel=True)
     assert excel.getvalue().startswith("conversation_id;kind;") and "\r\n" in excel.getvalue()
+
+
+class _Rows:
+    """Observer: each row's (label, probabilities, uncertain), in output order."""
+
+    def __init__(self) -> None:
+        self.results: list[tuple[str | None, tuple[float, ...] | None, bool]] = []
+
+    def progress(self, done_bytes: int, total_bytes: int) -> None:
+        pass
+
+    def row(self, source: str, text: str, values: dict[str, str], result: Any, thread: Any) -> None:
+        self.results.append((result[0], result[3], result[2]))
+
+
+def test_rescoring_with_another_models_labels_is_classifying_with_that_model(
+    export: Path, stub_model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import intent.api
+
+    # another model: every text's probabilities rotated (spam -> networking -> rejection -> spam)
+    other = {text: (p[2], p[0], p[1]) for text, p in TEXTS.items()}
+    models = iter([stub_model(TEXTS), stub_model(other)])
+    monkeypatch.setattr(intent.api, "load_model", lambda path=None: next(models))
+    first = classify_file(str(export), tmp_path / "a.csv", Path("stub"), BatchOptions())
+    rows = _Rows()
+    second = classify_file(str(export), tmp_path / "b.csv", Path("stub"), BatchOptions(), observer=rows)
+    assert first.collector is not None and first.threshold == 0.6
+    assert first.conversations != second.conversations  # the two models disagree
+    rescored = first.collector.rescored(rows.results)
+    assert rescored.conversations(0.6) == second.conversations
+    assert rescored.senders() == second.senders
+    # and the original is untouched: the same labels give the same conversations back
+    assert first.collector.conversations(0.6) == first.conversations

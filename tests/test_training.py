@@ -259,7 +259,7 @@ def test_metadata_names_data_files_never_their_folders(tmp_path: Path) -> None:
     import hashlib
 
     from intent.learn.data import HFSource
-    from intent.learn.training import _describe_source
+    from intent.learn.training import describe_source
 
     home = tmp_path / "home" / "ana" / "privado"
     home.mkdir(parents=True)
@@ -269,9 +269,9 @@ def test_metadata_names_data_files_never_their_folders(tmp_path: Path) -> None:
     saved.mkdir()
     (saved / "data.arrow").write_bytes(b"x")
     described = [
-        _describe_source(data),
-        _describe_source(HFSource(str(saved), "train")),
-        _describe_source(HFSource("org/name")),
+        describe_source(data),
+        describe_source(HFSource(str(saved), "train")),
+        describe_source(HFSource("org/name")),
     ]
     assert described[0] == {"source": "mis_mensajes.csv", "sha256": hashlib.sha256(data.read_bytes()).hexdigest()}
     assert described[1]["source"] == "saved_dataset[train]" and len(described[1]["sha256"]) == 64

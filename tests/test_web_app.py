@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import logging
+import multiprocessing.connection
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -411,6 +413,250 @@ def test_two_worker_processes_give_the_same_file(mini_model_path: Path, client: 
     assert two.status_code == 200 and two.content == one.content
 
 
+# ---- teaching it: corrections, a personal model, choosing the model ----
+
+
+#: What the browser sends with the page's own requests (the same-origin check lets them through).
+FROM_THE_PAGE = {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}
+
+
+@pytest.fixture
+def teach_client(mini_base_path: Path, mini_personal: Any, tmp_path: Path) -> Iterator[TestClient]:
+    """A server on a base model that records its design, training on the mini corpus into tmp_path/personal;
+    every request is sent as the page sends it."""
+    with make_client(mini_base_path, personal_dir=tmp_path / "personal", personal=mini_personal) as c:
+        c.headers.update(FROM_THE_PAGE)
+        yield c
+
+
+def sample_job(client: TestClient) -> tuple[str, dict[str, Any]]:
+    job = client.post("/api/jobs/sample").json()["id"]
+    wait_done(client, job)
+    return job, client.get(f"/api/jobs/{job}/rows").json()
+
+
+def correct(client: TestClient, job: str, **body: Any) -> Any:
+    return client.post(f"/api/jobs/{job}/corrections", json=body)
+
+
+def wait_trained(client: TestClient, training: str, timeout: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = client.get(f"/api/train/{training}").json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.1)
+    raise AssertionError("the training did not finish")
+
+
+def test_corrections_per_message_and_per_conversation(teach_client: TestClient) -> None:
+    job, data = sample_job(teach_client)
+    assert data["corrections"] == {"count": 0, "examples": 0, "rows": {}, "conversations": {}}
+    rodrigo = next(c for c in data["conversations"] if c["other_party"] == ["Rodrigo Salas"])
+    first = rodrigo["rows"][0]  # his pitch, the only message he wrote
+    state = correct(teach_client, job, row=first, label="gatekeeping_rejection").json()
+    assert state == {
+        "count": 1,
+        "examples": 1,
+        "min_for_training": 10,
+        "rows": {str(first): "gatekeeping_rejection"},
+        "conversations": {},
+    }
+    # the conversation is his pitch alone: the same text, so one example, with the last label given
+    state = correct(teach_client, job, conversation=rodrigo["id"], label="spam_sales").json()
+    assert (state["count"], state["examples"]) == (2, 1)
+    csv_text = teach_client.get(f"/api/jobs/{job}/corrections")
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert "ejemplo de LinkedIn-correcciones.csv" in unquote(csv_text.headers["content-disposition"])
+    rows = list(csv.DictReader(io.StringIO(csv_text.text)))
+    assert rows == [{"text": data["rows"][first]["text"], "label": "spam_sales"}]
+    # undone: gone from the state and the file
+    state = correct(teach_client, job, row=first, label=None).json()
+    assert state["rows"] == {} and state["count"] == 1
+    assert teach_client.get(f"/api/jobs/{job}/rows").json()["corrections"]["conversations"] == {
+        rodrigo["id"]: "spam_sales"
+    }
+    # what cannot be corrected
+    empty = next(r["n"] for r in data["rows"] if r["intent"] is None)
+    silent = next(c["id"] for c in data["conversations"] if c["intent"] is None)
+    for body, code in (
+        ({"row": empty, "label": "spam_sales"}, "bad_input"),
+        ({"row": 999, "label": "spam_sales"}, "bad_input"),
+        ({"conversation": silent, "label": "spam_sales"}, "bad_input"),
+        ({"conversation": "nope", "label": "spam_sales"}, "bad_input"),
+        ({"row": first, "conversation": rodrigo["id"], "label": "spam_sales"}, None),
+        ({"label": "spam_sales"}, None),
+        ({"row": first, "label": "spam"}, None),
+    ):
+        response = correct(teach_client, job, **body)
+        assert response.status_code == 422, body
+        if code:
+            assert response.json()["code"] == code
+    assert correct(teach_client, "nope", row=0, label="spam_sales").status_code == 404
+    # another site cannot correct, clear or download-and-train through the user's browser
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = teach_client.post(
+            f"/api/jobs/{job}/corrections", json={"row": first, "label": "spam_sales"}, headers=headers
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "cross_site"
+        refused = teach_client.post("/api/train", json={"job": job}, headers=headers)
+        assert refused.status_code == 403 and refused.json()["code"] == "cross_site"
+    assert teach_client.get(f"/api/jobs/{job}/rows").json()["corrections"]["rows"] == {}
+
+
+@pytest.mark.slow  # a training process
+def test_train_refuses_too_few_then_trains_one_at_a_time_and_says_what_changed(
+    teach_client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    job, data = sample_job(teach_client)
+    texted = [r for r in data["rows"] if r["intent"] is not None]
+    labels = ["gatekeeping_rejection", "spam_sales", "genuine_networking"]
+    for i, row in enumerate(texted[:9]):
+        correct(teach_client, job, row=row["n"], label=labels[i % 3])
+    refused = teach_client.post("/api/train", json={"job": job})
+    assert refused.status_code == 422 and refused.json()["code"] == "too_few_corrections"
+    assert "9 correction(s)" in refused.json()["detail"] and "at least 10" in refused.json()["detail"]
+    corrected = {r["n"] for r in texted[:10]}
+    correct(teach_client, job, row=texted[9]["n"], label="spam_sales")
+    started = teach_client.post("/api/train", json={"job": job})
+    assert started.status_code == 202
+    training = started.json()
+    assert (training["state"], training["corrections"], training["job"]) == ("running", 10, job)
+    assert [s["name"] for s in training["stages"]] == [
+        "corpus",
+        "preprocess",
+        "cross_validation",
+        "final",
+        "held_out",
+        "save",
+        "relabel",
+    ]
+    busy = teach_client.post("/api/train", json={"job": job})
+    assert busy.status_code == 409 and busy.json()["code"] == "training_busy"
+    assert teach_client.get("/api/health").json()["model"]["kind"] == "custom"  # still the one it started with
+
+    done = wait_trained(teach_client, training["id"])
+    assert done["state"] == "done", done["error"]
+    assert done["progress"] == 1.0 and all(s["done"] for s in done["stages"])
+    result = done["result"]
+    assert result["corrections"] == 10 and (result["base"]["name"], result["base"]["kind"]) == ("mini-base", "custom")
+    assert 0 <= result["base"]["sure"] <= result["base"]["right"] <= 10
+    assert 0 <= result["personal"]["sure"] <= result["personal"]["right"] <= 10
+    assert result["folds"] == 3 and result["grouped_by"] == "sender" and result["weight"] == 10.0
+    model = Path(result["model"]["path"])
+    assert model.parent == tmp_path / "personal" and model.is_file() and model.with_suffix(".json").is_file()
+    assert Path(result["model"]["card"]).is_file()
+    # the other rows whose label changes: none of them corrected, each from the base's label to another
+    changed = result["changed"]
+    assert changed["count"] == len(changed["rows"])
+    assert changed["compared"] == len(texted) - len(corrected)
+    for row in changed["rows"]:
+        assert row["n"] not in corrected and row["before"] == data["rows"][row["n"]]["intent"] != row["after"]
+    # the log says where the model went, and nothing any message said
+    assert str(model) in caplog.text
+    for row in texted:
+        assert row["text"][:30] not in caplog.text
+
+
+@pytest.mark.slow  # a training process
+def test_choosing_the_personal_model_relabels_the_file_and_back(teach_client: TestClient) -> None:
+    job, before = sample_job(teach_client)
+    texted = [r for r in before["rows"] if r["intent"] is not None]
+    for i, row in enumerate(texted[:10]):
+        correct(teach_client, job, row=row["n"], label="spam_sales" if i % 2 else "gatekeeping_rejection")
+    training = teach_client.post("/api/train", json={"job": job}).json()
+    result = wait_trained(teach_client, training["id"])["result"]
+    labels_before = {r["n"]: r["intent"] for r in before["rows"]}
+
+    used = teach_client.post("/api/model", json={"use": "personal", "training": training["id"], "job": job}).json()
+    assert used["relabeled"] is True
+    assert used["model"]["kind"] == "personal" and used["model"]["default"] is False
+    assert used["model"]["path"] == result["model"]["path"]
+    health = teach_client.get("/api/health").json()
+    assert health["model"]["name"] == result["model"]["name"] and health["model"]["kind"] == "personal"
+    after = teach_client.get(f"/api/jobs/{job}/rows").json()
+    assert after["model"]["path"] == result["model"]["path"]
+    assert after["corrections"]["count"] == 10  # corrections stay with the file
+    moved = {r["n"] for r in after["rows"] if r["intent"] != labels_before[r["n"]]}
+    assert moved - {r["n"] for r in texted[:10]} == {c["n"] for c in result["changed"]["rows"]}
+    # the labeled CSV follows the page
+    labeled = list(csv.DictReader(io.StringIO(teach_client.get(f"/api/jobs/{job}/download").text)))
+    assert [r["intent"] or None for r in labeled] == [r["intent"] for r in after["rows"]]
+    # and the API answers with it too
+    assert teach_client.post("/api/classify", json={"texts": [SPAM]}).json()["model"] == result["model"]["name"]
+
+    back = teach_client.post("/api/model", json={"use": "default", "job": job}).json()
+    assert back["relabeled"] is True and back["model"]["default"] is True and back["model"]["kind"] == "custom"
+    assert teach_client.get(f"/api/jobs/{job}/rows").json()["rows"] == before["rows"]
+
+    # started on it (`intent serve --model PATH`), a server says it serves a personal model
+    with make_client(Path(result["model"]["path"])) as started_on_it:
+        served = started_on_it.get("/api/health").json()["model"]
+        assert (served["kind"], served["default"], served["name"]) == ("personal", True, result["model"]["name"])
+
+    not_done = teach_client.post("/api/model", json={"use": "personal", "training": "nope"})
+    assert not_done.status_code == 404
+    assert teach_client.post("/api/model", json={"use": "personal"}).status_code == 422
+
+
+@pytest.mark.slow  # a training process
+def test_forgetting_the_file_stops_its_training_and_drops_its_corrections(teach_client: TestClient) -> None:
+    job, data = sample_job(teach_client)
+    for row in [r for r in data["rows"] if r["intent"] is not None][:10]:
+        correct(teach_client, job, row=row["n"], label="spam_sales")
+    training = teach_client.post("/api/train", json={"job": job}).json()
+    assert teach_client.delete(f"/api/jobs/{job}").status_code == 204
+    assert teach_client.get(f"/api/train/{training['id']}").status_code == 404
+    assert teach_client.get(f"/api/jobs/{job}/corrections").status_code == 404
+    # another file can be trained on at once: the stopped training no longer counts as running
+    other, data = sample_job(teach_client)
+    for row in [r for r in data["rows"] if r["intent"] is not None][:10]:
+        correct(teach_client, other, row=row["n"], label="genuine_networking")
+    again = teach_client.post("/api/train", json={"job": other})
+    assert again.status_code == 202
+    assert teach_client.delete(f"/api/train/{again.json()['id']}").status_code == 204
+    assert wait_trained(teach_client, again.json()["id"])["state"] == "cancelled"
+
+
+@pytest.mark.slow  # a training process
+def test_stopping_the_server_kills_a_running_training_at_once(teach_client: TestClient) -> None:
+    """What `intent serve` calls on Ctrl-C or SIGTERM, before open requests end: trainings stop as jobs do."""
+    job, data = sample_job(teach_client)
+    for row in [r for r in data["rows"] if r["intent"] is not None][:10]:
+        correct(teach_client, job, row=row["n"], label="spam_sales")
+    training = teach_client.post("/api/train", json={"job": job}).json()
+    trainer = teach_client.app.state.trainer  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while (process := trainer._processes.get(training["id"])) is None or process.pid is None:
+        assert time.monotonic() < deadline, "the training process did not start"
+        time.sleep(0.05)
+    teach_client.app.state.abort()  # type: ignore[attr-defined]
+    stopping = time.monotonic()
+    # The process's sentinel, not its exit code: the server's threads reap it meanwhile, and a second
+    # waiter asking for the exit code while one reaps can be told None.
+    assert multiprocessing.connection.wait([process.sentinel], timeout=10), "the training outlived the server"
+    assert time.monotonic() - stopping < 10
+    assert wait_trained(teach_client, training["id"])["state"] == "cancelled"
+    refused = teach_client.post("/api/train", json={"job": job})
+    assert refused.status_code == 503 and refused.json()["code"] == "shutting_down"
+
+
+def test_openapi_documents_teaching_it(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    paths = schema["paths"]
+    assert {"post", "get"} <= set(paths["/api/jobs/{job_id}/corrections"])
+    assert "post" in paths["/api/train"] and "get" in paths["/api/train/{training_id}"]
+    assert "post" in paths["/api/model"]
+    assert {"409", "422"} <= set(paths["/api/train"]["post"]["responses"])
+    components = schema["components"]["schemas"]
+    assert {"CorrectionRequest", "CorrectionsState", "TrainingStatus", "TrainingResult", "UseModelRequest"} <= set(
+        components
+    )
+    assert "personal_right" not in json.dumps(components)  # the API's own names, not the metadata's
+    assert "personal" in components["HealthResponse"]["properties"]
+
+
 # ---- issue 17: hostile requests ---------------------------------------------------------------
 
 
@@ -508,6 +754,10 @@ def test_cross_site_requests_that_change_state_are_refused(client: TestClient, h
         ("POST", "/api/jobs/sample", {}),
         ("POST", "/api/classify", {"json": {"texts": [SPAM]}}),
         ("DELETE", "/api/jobs/any", {}),
+        ("POST", "/api/jobs/any/corrections", {"json": {"row": 0, "label": "spam_sales"}}),
+        ("POST", "/api/train", {"json": {"job": "any"}}),
+        ("DELETE", "/api/train/any", {}),
+        ("POST", "/api/model", {"json": {"use": "default"}}),
     ]:
         response = client.request(method, path, headers=headers, **kwargs)
         assert response.status_code == 403, (method, path)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,10 +20,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from intent.config import LABELS, PROJECT_DIR, SAMPLE_EXPORT
+from intent.learn.data import load_labeled, texts_and_labels
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -49,6 +53,8 @@ if CHROMIUM is None:
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from conftest import PERSONAL_INBOX  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -60,12 +66,17 @@ def free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`intent serve` on a free port, with the shipped model; yields its URL and its log file."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "serve.log"
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "serve.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "intent.cli", "serve", "--port", str(port), "--max-upload-mb", str(MAX_UPLOAD_MB)],
+            [
+                *(sys.executable, "-m", "intent.cli", "serve", "--port", str(port)),
+                *("--max-upload-mb", str(MAX_UPLOAD_MB), "--personal-dir", str(folder / "personal")),
+            ],
             stdout=fh,
             stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if k != "INTENT_MODEL"},  # the shipped model
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -337,3 +348,174 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     page.set_input_files("#file-input", str(too_big))
     expect(page.locator("#error")).to_contain_text("acepta hasta 2 MB")
     assert SECRET not in log.read_text() and "90817" not in log.read_text()
+
+
+def inbox() -> list[dict[str, str]]:
+    with PERSONAL_INBOX.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+KEY = {label: str(i + 1) for i, label in enumerate(LABELS)}
+
+
+def wanted_texts(rows: list[dict[str, str]]) -> set[str]:
+    """The texts of the rows a correction covers: corrected messages, and messages of corrected conversations."""
+    return {r["text"] for r in rows if r["scope"] in ("message", "conversation")}
+
+
+def test_teach_it_from_the_page(
+    server: tuple[str, Path], page: Page, tmp_path: Path, personal_export_zip: Path
+) -> None:
+    """Correct labels with the keyboard (per message, per conversation, in the explanation), train a personal
+    model on the shipped corpus, read what changed, switch models and back, download the corrections."""
+    url, log = server
+    with urllib.request.urlopen(f"{url}/api/health") as response:
+        health = json.load(response)
+    personal_dir = Path(health["personal"]["dir"])
+    assert health["model"]["kind"] == "shipped" and health["personal"]["min_corrections"] == 10
+    assert f"personal models trained on the page are saved in {personal_dir}" in log.read_text()
+    page.goto(url)
+    expect(page.locator("#model-info")).to_contain_text("el modelo incluido con intent")
+    page.set_input_files("#file-input", str(personal_export_zip))
+    expect(page.locator("#conversations > li.thread").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#teach")).to_be_visible()
+
+    rows = inbox()
+    messages = [r for r in rows if r["scope"] == "message"]
+    threads: dict[str, dict[str, str]] = {r["conversation"]: r for r in rows if r["scope"] == "conversation"}
+    page.click("#view-messages")
+    table = page.locator("#messages tbody tr")
+
+    def row_of(text: str) -> Any:
+        return table.filter(has_text=text[:45])
+
+    # the first corrections, one key each on the selected row
+    for r in messages[:5]:
+        row_of(r["text"]).focus()
+        page.keyboard.press(KEY[r["label"]])
+        expect(row_of(r["text"])).to_have_class(re.compile(r"\bcorrected\b"))
+        expect(row_of(r["text"])).to_have_attribute("data-intent", r["label"])
+    expect(page.locator("#corrections-count")).to_have_text("5 correcciones")
+    # too few: refused, in Spanish, saying how many are needed and why
+    page.click("#train-button")
+    expect(page.locator("#teach-error")).to_contain_text("hacen falta al menos 10")
+    expect(page.locator("#teach-error")).to_contain_text("un puñado de mensajes")
+    # undone with 0, and done again
+    first = row_of(messages[0]["text"])
+    first.focus()
+    page.keyboard.press("0")
+    expect(first).not_to_have_class(re.compile(r"\bcorrected\b"))
+    first.focus()
+    page.keyboard.press(KEY[messages[0]["label"]])
+    expect(first).to_have_class(re.compile(r"\bcorrected\b"))
+    # one in the explanation panel: the keys work there too
+    explained = messages[5]
+    row_of(explained["text"]).click()
+    expect(page.locator("#detail")).to_be_visible()
+    page.keyboard.press(KEY[explained["label"]])
+    expect(page.locator("#detail-correct")).to_contain_text("Lo has corregido")
+    page.keyboard.press("Escape")
+    expect(row_of(explained["text"])).to_have_class(re.compile(r"\bcorrected\b"))
+    # one with a click on the label's button in the row (not on the row: that opens the explanation)
+    clicked = messages[6]
+    row_of(clicked["text"]).locator(f".correct-button.{clicked['label']}").click()
+    expect(row_of(clicked["text"])).to_have_class(re.compile(r"\bcorrected\b"))
+    expect(page.locator("#detail")).to_be_hidden()
+    for r in messages[7:]:
+        row_of(r["text"]).focus()
+        page.keyboard.press(KEY[r["label"]])
+        expect(row_of(r["text"])).to_have_class(re.compile(r"\bcorrected\b"))  # once the server has it
+        expect(row_of(r["text"])).to_have_attribute("data-intent", r["label"])
+    page.select_option("#filter-intent", "corrected")
+    expect(table).to_have_count(len(messages))
+    page.select_option("#filter-intent", "")
+
+    # whole conversations: what the other party wants, on the selected thread
+    page.click("#view-conversations")
+    for r in threads.values():
+        thread = page.locator("#conversations > li.thread").filter(has_text=r["sender"])
+        thread.locator(".thread-toggle").focus()
+        page.keyboard.press(KEY[r["label"]])
+        expect(thread).to_have_class(re.compile(r"\bcorrected\b"))
+        expect(thread).to_have_attribute("data-intent", r["label"])
+    total = len(messages) + len(threads)
+    expect(page.locator("#corrections-count")).to_have_text(f"{total} correcciones")
+
+    # train: the stages show while it runs, the figures when it ends
+    page.click("#train-button")
+    expect(page.locator("#train-stages li").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#train-result")).to_be_visible(timeout=400_000)
+    result = page.evaluate("teach.training.result")
+    base, mine = result["base"]["right"], result["personal"]["right"]
+    expect(page.locator("#fig-base")).to_have_text(f"{base} de {total}")
+    expect(page.locator("#fig-base-label")).to_have_text(
+        f"bien con el modelo incluido; {result['base']['sure']} sin marcar como dudosos"
+    )
+    expect(page.locator("#fig-personal-label")).to_contain_text("sin haberlos visto")
+    expect(page.locator("#fig-personal")).to_have_text(f"{mine} de {total}")
+    assert mine > base, "the personal model should get more of the corrections right than the shipped one"
+    expect(page.locator("#fig-explain")).to_contain_text("validación cruzada")
+    expect(page.locator("#fig-held-out")).to_contain_text("conjunto de prueba (584)")
+    changed = result["changed"]
+    expect(page.locator("#fig-changed")).to_contain_text(f"{changed['count']} de los {changed['compared']} mensajes")
+    model = Path(result["model"]["path"])
+    assert model.parent == personal_dir and model.is_file() and Path(result["model"]["card"]).is_file()
+    expect(page.locator("#model-saved")).to_contain_text(str(model))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#teach").screenshot(path=str(SCREENSHOTS / "page-personal-model.png"))
+    right = {r["text"]: r["label"] for r in rows if r["scope"] == "none"}  # uncorrected, labeled for this note
+    changed_rows = []
+    for c in changed["rows"]:
+        text = page.evaluate(f"state.data.rows[{c['n']}].text")
+        assert text not in wanted_texts(rows), "a corrected row is not an 'other' row"
+        changed_rows.append({**c, "text": text, "right": right.get(text)})
+    figures = {
+        "corrections": total,
+        "messages": len(messages),
+        "conversations": len(threads),
+        "changed_rows": changed_rows,
+        "page": {
+            name: page.locator(f"#{name}").inner_text()
+            for name in (
+                "fig-base",
+                "fig-base-label",
+                "fig-personal",
+                "fig-personal-label",
+                "fig-explain",
+                "fig-held-out",
+                "fig-changed",
+            )
+        },
+        "result": {k: v for k, v in result.items() if k != "model"},
+        "seconds": page.evaluate("teach.training.seconds"),
+    }
+    (SCREENSHOTS / "personal-model.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), "utf-8")
+    if changed["count"]:  # the other rows that change: listed, and shown in the table
+        page.click("#changed-all")
+        expect(table).to_have_count(changed["count"])
+
+    # use it: the file is labeled with it, the footer and /api/health say so; then back
+    page.click("#use-personal")
+    expect(page.locator("#model-info")).to_contain_text("tu modelo personal")
+    expect(page.locator("#model-info")).to_contain_text(model.name)
+    expect(page.locator("#model-choice")).to_contain_text("Estás usando tu modelo")
+    with urllib.request.urlopen(f"{url}/api/health") as response:
+        assert json.load(response)["model"]["kind"] == "personal"
+    expect(page.locator("#corrections-count")).to_have_text(f"{total} correcciones")  # they stay with the file
+
+    # the corrections, as a CSV `intent train --data` reads as is
+    name, saved = download(page, "#download-corrections", tmp_path / "correcciones.csv")
+    assert name == "Basic_LinkedInDataExport_12-27-2026-correcciones.csv"
+    texts, labels = texts_and_labels(load_labeled(saved))
+    wanted = {r["text"]: r["label"] for r in messages}
+    for r in threads.values():
+        joined = "\n\n".join(m["text"] for m in rows if m["conversation"] == r["conversation"])
+        wanted[joined] = r["label"]
+    assert dict(zip(texts, labels, strict=True)) == wanted
+
+    page.click("#use-default")
+    expect(page.locator("#model-info")).to_contain_text("el modelo incluido con intent")
+    # the log names where the model went, and nothing any message said
+    text = log.read_text()
+    assert str(model) in text
+    assert not any(r["text"][:40] in text for r in rows) and "Germán" not in text

@@ -12,10 +12,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +105,7 @@ def test_cli_serve_help_teaches_the_api(capsys: pytest.CaptureFixture[str]) -> N
         "--max-chars",
         "--max-job-memory-mb",
         "--trust-model",
+        "--personal-dir",
     ):
         assert needle in out
 
@@ -230,26 +233,16 @@ def process_group(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[2])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
-    """`intent serve --jobs 2` on a free port, with its own TMPDIR to check what it leaves behind."""
+@contextmanager
+def running_server(tmp_path: Path, model: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`intent serve --jobs 2 --model MODEL ARGS` on a free port, with its own TMPDIR to check what it leaves
+    behind; stopped with SIGTERM (then for sure) if the test has not stopped it."""
     scratch, log = tmp_path / "tmp", tmp_path / "serve.log"
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "intent.cli",
-                "serve",
-                "--port",
-                "0",
-                "--jobs",
-                "2",
-                "--model",
-                str(mini_model_path),
-            ],
+            [sys.executable, "-m", "intent.cli", "serve", "--port", "0", "--jobs", "2", "--model", str(model), *args],
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -270,6 +263,12 @@ def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, su
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, mini_model_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    with running_server(tmp_path, mini_model_path) as server:
+        yield server
 
 
 @pytest.mark.slow
@@ -308,3 +307,73 @@ def test_a_hostile_upload_leaves_the_server_responsive_and_stops_cleanly(
     assert time.monotonic() - stopping < STOP_WITHIN
     assert list(scratch.iterdir()) == []  # no upload, no .partial, no scratch folder
     assert not workers & alive()  # every process of the job is gone too
+
+
+# ---- a personal model's training: its process stops with the file and with the server (issues 17, 19) ----
+
+
+def send_json(url: str, method: str, body: dict[str, Any] | None = None) -> Any:
+    """A request as the page sends it: JSON, from the server's own origin (the same-origin check lets it in)."""
+    origin = re.match(r"http://[^/]+", url)
+    assert origin is not None
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Origin": origin.group(0), "Sec-Fetch-Site": "same-origin"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=ANSWER_WITHIN) as response:
+        data = response.read()
+        return json.loads(data) if data else None
+
+
+def start_training(url: str) -> tuple[str, str]:
+    """Classify the sample, correct ten of its messages and start training on them: (job id, training id)."""
+    job = send_json(f"{url}/api/jobs/sample", "POST")["id"]
+    deadline = time.monotonic() + FINISH_WITHIN
+    while get_json(f"{url}/api/jobs/{job}")["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    rows = [r for r in get_json(f"{url}/api/jobs/{job}/rows")["rows"] if r["intent"] is not None]
+    for i, row in enumerate(rows[:10]):
+        label = ("spam_sales", "genuine_networking", "gatekeeping_rejection")[i % 3]
+        send_json(f"{url}/api/jobs/{job}/corrections", "POST", {"row": row["n"], "label": label})
+    training = send_json(f"{url}/api/train", "POST", {"job": job})
+    assert training["state"] == "running"
+    return job, training["id"]
+
+
+def training_processes(server: int) -> set[int]:
+    """The training's processes, once its process has made its own group (no job is running meanwhile)."""
+    deadline = time.monotonic() + 60
+    while not (found := job_processes(server)):
+        assert time.monotonic() < deadline, "the training process did not start"
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
+def test_a_training_stops_at_once_when_its_file_is_forgotten_and_when_the_server_stops(
+    tmp_path: Path, mini_base_path: Path
+) -> None:
+    with running_server(tmp_path, mini_base_path, "--personal-dir", str(tmp_path / "personal")) as (url, proc, _):
+        job, training = start_training(url)
+        first = training_processes(proc.pid)
+        forgetting = time.monotonic()
+        send_json(f"{url}/api/jobs/{job}", "DELETE")
+        while first & alive():
+            assert time.monotonic() - forgetting < STOP_WITHIN, "the training outlived its file"
+            time.sleep(0.1)
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            get_json(f"{url}/api/train/{training}")
+        assert gone.value.code == 404
+
+        start_training(url)
+        second = training_processes(proc.pid)
+        stopping = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_WITHIN + 30)
+        assert time.monotonic() - stopping < STOP_WITHIN
+        assert not second & alive()  # the training's processes are gone with the server
+        assert not list((tmp_path / "personal").glob("*.joblib"))  # stopped before it saved anything

@@ -722,6 +722,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from intent.config import (
+        PERSONAL_DIR_NAME,
         SERVE_HOST,
         SERVE_JOB_MAX_MEMORY_MB,
         SERVE_MAX_CHARS,
@@ -736,8 +737,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="open a local web page to triage your LinkedIn export, with a JSON API beside it",
         description=(
             "Start a web page on this machine: drop LinkedIn's export .zip (or messages.csv, Invitations.csv, any "
-            "CSV), see every message labeled, filter, search, see why each got its label, and download the "
-            "labeled CSV. The same server answers a JSON API (schema at /api/openapi.json): POST /api/classify, "
+            "CSV), see every message labeled, filter, search, see why each got its label, correct the labels it "
+            "got wrong and train a personal model from them, and download the labeled CSV. The same server "
+            "answers a JSON API (schema at /api/openapi.json): POST /api/classify, "
             "POST /api/explain, POST /api/classify-file, GET /api/health. It listens on 127.0.0.1 only, so "
             "nothing is reachable from other machines and no message leaves this one."
         ),
@@ -786,7 +788,20 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="memory one process classifying an uploaded file may use; over it the file fails with a clear error "
         f"(default: {SERVE_JOB_MAX_MEMORY_MB})",
     )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes per uploaded file (default: 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes per uploaded file, and folds fitted at once when training a personal model (default: 1)",
+    )
+    p.add_argument(
+        "--personal-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where personal models trained on the page are saved (default: ./{PERSONAL_DIR_NAME}, "
+        "in the folder serve is started from)",
+    )
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     _add_quiet(p, "log only warnings and errors (no line per request)")
     p.set_defaults(handler=cmd_serve, stopped="stopped")
@@ -810,6 +825,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         max_chars=args.max_chars,
         max_job_memory_mb=args.max_job_memory_mb,
+        personal_dir=args.personal_dir,
     )
 
 

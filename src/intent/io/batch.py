@@ -121,6 +121,9 @@ class Summary:
     outgoing: int = 0  # the owner's own messages (drafts included): labeled, not counted as wants
     conversations: list[Conversation] | None = None  # None: not an export, or its owner is unknown
     senders: list[Sender] = field(default_factory=list)
+    #: What the conversations were combined from (no text), to combine them again after relabeling.
+    collector: ConversationCollector | None = field(default=None, repr=False)
+    threshold: float | None = None  # the threshold the messages were flagged with
 
     def format(self, output: str) -> str:
         """Counts only (no names, no text): what a run did."""
@@ -531,6 +534,7 @@ def _run(
         if collector is not None:
             summary.conversations = collector.conversations(classifier.threshold)
             summary.senders = collector.senders()
+            summary.collector, summary.threshold = collector, classifier.threshold
         if fh is not None and mode == "conversations":
             write_conversations(fh, summary.conversations or [], options.fmt, options.excel)
     if bar is not None:

@@ -35,6 +35,7 @@ sometimes starts a new conversation for a reply). Drafts are not replies.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -191,6 +192,7 @@ class _Item:
     label: str | None
     probabilities: tuple[float, ...] | None
     uncertain: bool
+    sender: str = ""  # the sender's key in the collector's senders, for an incoming message
 
     @property
     def scored(self) -> Scored | None:
@@ -236,12 +238,14 @@ class ConversationCollector:
             acc.title = thread.title
         sort_key = thread.when.sort_key if thread.when else None
         position = self._n if row is None else row
+        incoming = thread.direction == "incoming" and thread.sender is not None and bool(thread.sender.key)
+        sender = thread.sender.key if incoming and thread.sender is not None else ""
         acc.items.append(
-            _Item(self._n, position, sort_key, thread.direction, thread.draft, label, probabilities, uncertain)
+            _Item(self._n, position, sort_key, thread.direction, thread.draft, label, probabilities, uncertain, sender)
         )
         self._n += 1
-        if thread.direction == "incoming" and thread.sender is not None and thread.sender.key:
-            person, counts, convs = self._senders.setdefault(thread.sender.key, (thread.sender, Counter(), set()))
+        if incoming and thread.sender is not None:
+            person, counts, convs = self._senders.setdefault(sender, (thread.sender, Counter(), set()))
             counts[label or "no_text"] += 1
             convs.add(thread.conversation_id)
         elif thread.direction == "outgoing" and not thread.draft and sort_key is not None:
@@ -256,6 +260,22 @@ class ConversationCollector:
         out.sort(key=lambda c: firsts[c.conversation_id])
         out.sort(key=lambda c: c.last_date or "", reverse=True)  # ISO dates sort as text; undated ones last
         return out
+
+    def rescored(self, results: Sequence[tuple[str | None, tuple[float, ...] | None, bool]]) -> ConversationCollector:
+        """The same conversations with every message labeled anew: ``results[row]`` is (label, probabilities,
+        uncertain) for the row at that position, e.g. from another model. Senders' counts follow."""
+        other = ConversationCollector()
+        other._n, other._written_to = self._n, self._written_to
+        other._senders = {key: (person, Counter(), convs) for key, (person, _, convs) in self._senders.items()}
+        for cid, acc in self._convs.items():
+            items = []
+            for i in acc.items:
+                label, probabilities, uncertain = results[i.row]
+                items.append(dataclasses.replace(i, label=label, probabilities=probabilities, uncertain=uncertain))
+                if i.sender:
+                    other._senders[i.sender][1][label or "no_text"] += 1
+            other._convs[cid] = _Acc(acc.kind, acc.title, acc.first_seen, acc.others, items)
+        return other
 
     def senders(self) -> list[Sender]:
         """Everyone who wrote to the owner, the most messages first."""

@@ -13,6 +13,7 @@ from typing import Any
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
+from intent.errors import DataError
 from intent.linear import LinearProbabilities
 from intent.model import build_classifier
 from intent.text.features import TextFeatures
@@ -75,6 +76,24 @@ def designs(seed: int) -> list[Design]:
             },
         ),
     ]
+
+
+def recorded(name: str, hyperparameters: dict[str, Any], seed: int) -> Pipeline:
+    """The downstream pipeline (unfitted) of a design a model's metadata records, with its chosen settings.
+
+    Lets a model be refitted on new data without searching again: the design's fixed settings
+    come from its grid, the tuned ones from ``hyperparameters`` (as `readable` wrote them).
+    """
+    found = {d.name: d for d in designs(seed)}.get(name)
+    if found is None:
+        raise DataError(f"the model records the design {name!r}, which this version of intent does not know.")
+    params: dict[str, Any] = {key: values[0] for key, values in found.grid.items()}
+    for key in params:
+        recorded_as = key.replace("__estimator", "")  # as `readable` wrote it
+        if key != "classifier" and recorded_as in hyperparameters:  # the classifier's kind is the design's
+            value = hyperparameters[recorded_as]
+            params[key] = tuple(value) if isinstance(value, list) else value
+    return downstream(seed).set_params(**params)
 
 
 def readable(params: dict[str, Any]) -> dict[str, Any]:

@@ -163,7 +163,7 @@ def _sha256_of_source(source: Source) -> str:
     return digest.hexdigest()
 
 
-def _describe_source(source: Source) -> dict[str, str]:
+def describe_source(source: Source) -> dict[str, str]:
     """A data file as the model's metadata records it: its name and hash, never the folder it was in."""
     name = str(source) if isinstance(source, HFSource) and not Path(source.name).exists() else Path(str(source)).name
     if isinstance(source, HFSource) and Path(source.name).exists():
@@ -171,7 +171,7 @@ def _describe_source(source: Source) -> dict[str, str]:
     return {"source": name, "sha256": _sha256_of_source(source)}
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
     names = ["intent", "spacy", "spacy-lookups-data", "scikit-learn", "numpy", "joblib", "datasets"]
     out = {"python": platform.python_version()}
     for name in names:
@@ -357,10 +357,10 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         "labels": list(LABELS),
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "train_seconds": train_seconds,
-        "versions": _versions(),
+        "versions": library_versions(),
         "spacy_pipeline": describe(settings.spacy_model),
         "data": {
-            "train": [_describe_source(s) for s in settings.train_sources],
+            "train": [describe_source(s) for s in settings.train_sources],
             "train_counts": counts,
         },
         "design": best["design"].name,
@@ -376,7 +376,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         "label_audit": {"flagged": len(issues)},
     }
     if challenge_dev is not None and settings.challenge_source is not None:
-        metadata["data"]["challenge_dev"] = {**_describe_source(settings.challenge_source), "n": n_dev}
+        metadata["data"]["challenge_dev"] = {**describe_source(settings.challenge_source), "n": n_dev}
     model = IntentModel(pipeline, threshold=threshold["threshold"], metadata=metadata)
 
     t0 = time.perf_counter()
@@ -396,7 +396,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
         evaluation = evaluate_dataset(model, ds)
         evaluations[key] = evaluation
         scores = {k: evaluation[k] for k in ("n", "accuracy", "macro_f1", "per_label", "confusion_matrix")}
-        metadata["data"][key] = {**_describe_source(path), "n": len(test_texts)}
+        metadata["data"][key] = {**describe_source(path), "n": len(test_texts)}
         metadata[key] = {
             "model": {
                 **scores,
@@ -420,7 +420,7 @@ def run(settings: TrainSettings) -> dict[str, Any]:
     _log(settings, f"[4/5] held-out sets, baselines and the design table: {time.perf_counter() - t0:.0f}s")
     model.metadata = metadata
     saved = save_model(model, settings.output)
-    card = write_artifacts(saved, evaluations.get("test"), settings)
+    card = write_artifacts(saved, evaluations.get("test"), settings.output)
     _log(
         settings,
         f"[5/5] wrote {settings.output} ({saved['model_bytes'] / 1e6:.1f} MB), {metadata_path(settings.output)} "
@@ -479,10 +479,10 @@ def _write_label_issues(issues: list[dict[str, Any]], texts: list[str], settings
     return path
 
 
-def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, settings: TrainSettings) -> Path:
-    """The model card and the test set's confusion matrix beside the model."""
-    stem = settings.output.stem
-    folder = settings.output.parent
+def write_artifacts(meta: dict[str, Any], evaluation: dict[str, Any] | None, output: Path) -> Path:
+    """The model card and the test set's confusion matrix beside the model written to OUTPUT."""
+    stem = output.stem
+    folder = output.parent
     card = folder / ("MODEL_CARD.md" if stem == MODEL_NAME else f"{stem}.MODEL_CARD.md")
     image = None
     if evaluation is not None and images_available():

@@ -32,6 +32,7 @@ def images_available() -> bool:
 
 BASELINE_NAMES = {
     "model": "intent (spaCy + TF-IDF + linear)",
+    "base_model": "the model it was built from",
     "tfidf_logreg_no_spacy": "TF-IDF + logistic regression, no spaCy",
     "spacy_textcat": "spaCy textcat (default architecture)",
     "majority_class": "majority class",
@@ -195,16 +196,24 @@ def render_model_card(
 ) -> str:
     """MODEL_CARD.md: use, data, metrics beside baselines, slices, limitations, ethics."""
     unc = meta["uncertainty"]
+    personal = meta.get("personal")
+    chosen = (
+        f"the design and settings of `{personal['base']['name']}`, refitted without a new search"
+        if personal
+        else f"settings chosen by {meta['cv']['folds']}-fold cross-validation"
+    )
     lines = [
         f"# Model card: `{meta['name']}`",
         "",
         f"Trained {meta['trained_at']} with intent {meta['versions'].get('intent', '?')}, "
         f"spaCy {meta['versions'].get('spacy', '?')} (`{meta['spacy_pipeline']['name']}`), "
         f"scikit-learn {meta['versions'].get('scikit-learn', '?')}. "
-        f"Design `{meta.get('design', '?')}`, settings chosen by {meta['cv']['folds']}-fold cross-validation: "
-        f"`{meta['hyperparameters']}` "
-        f"(CV macro-F1 {meta['cv']['macro_f1_mean']:.3f} ± {meta['cv']['macro_f1_std']:.3f}).",
+        f"Design `{meta.get('design', '?')}`, {chosen}: `{meta['hyperparameters']}`"
+        + (
+            "." if personal else f" (CV macro-F1 {meta['cv']['macro_f1_mean']:.3f} ± {meta['cv']['macro_f1_std']:.3f})."
+        ),
         "",
+        *(_personal_section(meta) if personal else []),
         "## Intended use",
         "",
         "Labels the intent of a Spanish LinkedIn message — what the sender wants — as `spam_sales`, "
@@ -233,14 +242,19 @@ def render_model_card(
     if meta.get("designs"):
         lines += _design_section(meta)
     ch = meta.get("challenge_test", {}).get("abstention")
+    how = (
+        f" The threshold is the lowest at which confident predictions reached ≥ {unc['target_precision']:.0%} "
+        f"precision on {unc.get('n', '?')} messages chosen because they are hard "
+        f"({unc.get('chosen_on', 'out-of-fold')}): there, {unc['precision']:.1%} precision covering "
+        f"{unc['coverage']:.1%} of messages. Choosing it on the easy messages instead would put it so low that almost "
+        "no error is flagged."
+        if all(k in unc for k in ("target_precision", "precision", "coverage"))
+        else ""
+    )
     lines += [
         "## Abstention: the `uncertain` flag",
         "",
-        f"A prediction is flagged `uncertain` when its confidence is under **{unc['threshold']:.3f}**. The threshold "
-        f"is the lowest at which confident predictions reached ≥ {unc['target_precision']:.0%} precision on "
-        f"{unc.get('n', '?')} messages chosen because they are hard ({unc.get('chosen_on', 'out-of-fold')}): "
-        f"there, {unc['precision']:.1%} precision covering {unc['coverage']:.1%} of messages. Choosing it on the "
-        "easy messages instead would put it so low that almost no error is flagged.",
+        f"A prediction is flagged `uncertain` when its confidence is under **{unc['threshold']:.3f}**.{how}",
         "",
     ]
     if ch:
@@ -292,7 +306,12 @@ def render_model_card(
 
 def _held_out_section(held: dict[str, Any], title: str, meta: dict[str, Any]) -> list[str]:
     lines = [
-        f"## Metrics on {title} (n={held['model']['n']}), beside baselines trained in the same run",
+        f"## Metrics on {title} (n={held['model']['n']})"
+        + (
+            ", beside the model it was built from"
+            if "base_model" in held
+            else ", beside baselines trained in the same run"
+        ),
         "",
         "| system | macro-F1 | " + " | ".join(f"F1 {label}" for label in LABELS) + " | training time | messages/s |",
         "|---" * (len(LABELS) + 4) + "|",
@@ -301,17 +320,23 @@ def _held_out_section(held: dict[str, Any], title: str, meta: dict[str, Any]) ->
         if key in held:
             row = held[key]
             speed = f"{row['messages_per_second']:,.0f}" if "messages_per_second" in row else "—"
-            seconds = row.get("train_seconds", meta.get("train_seconds"))
+            seconds = row.get("train_seconds", meta.get("train_seconds") if key == "model" else None)
             lines.append(
                 f"| {name} | {row['macro_f1']:.3f} | "
                 + " | ".join(f"{row['per_label'][label]['f1']:.3f}" for label in LABELS)
-                + f" | {seconds:.1f} s | {speed} |"
+                + (f" | {seconds:.1f} s" if seconds is not None else " | —")
+                + f" | {speed} |"
             )
     ours = held["model"]["macro_f1"]
-    beaten_by = [n for k, n in BASELINE_NAMES.items() if k != "model" and k in held and held[k]["macro_f1"] >= ours]
+    others = [k for k in BASELINE_NAMES if k != "model" and k in held]
+    beaten_by = [BASELINE_NAMES[k] for k in others if held[k]["macro_f1"] >= ours]
     lines += [
         "",
-        "The model does not beat: " + ", ".join(beaten_by) + "." if beaten_by else "The model beats every baseline.",
+        "The model does not beat: " + ", ".join(beaten_by) + "."
+        if beaten_by
+        else "The model beats every baseline."
+        if others
+        else "",
         "",
     ]
     phenomena = held.get("phenomenon")
@@ -324,6 +349,26 @@ def _held_out_section(held: dict[str, Any], title: str, meta: dict[str, Any]) ->
             "",
         ]
     return lines
+
+
+def _personal_section(meta: dict[str, Any]) -> list[str]:
+    """What a personal model learned from, and how it did on the corrections it was not trained on."""
+    p = meta["personal"]
+    counts = ", ".join(f"{label} {n}" for label, n in p["counts"].items())
+    return [
+        "## A personal model",
+        "",
+        f"Trained on the corpus of `{p['base']['name']}` plus **{p['corrections']} corrections** made by its user "
+        f"({counts}), each counted as {p['weight']:g} corpus messages. The uncertainty threshold is the base "
+        "model's. The corrections are not stored here, but the model's vocabulary holds words and character "
+        "groups from them: keep this file as private as the messages.",
+        "",
+        f"On the corrected messages, under {p['folds']}-fold cross-validation (each predicted by a model trained "
+        f"without it{', folds keeping each sender together' if p['grouped_by'] == 'sender' else ''}): "
+        f"**{p['personal_right']} of {p['corrections']} right** ({p['personal_sure_right']} of them not flagged "
+        f"uncertain), against {p['base_right']} ({p['base_sure_right']}) for `{p['base']['name']}`.",
+        "",
+    ]
 
 
 def _design_section(meta: dict[str, Any]) -> list[str]:

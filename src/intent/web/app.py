@@ -1,14 +1,17 @@
 """The local web page and its JSON API (FastAPI).
 
-One model is loaded when the app is built and shared by every request. Files are classified
-in a separate process each (`intent.web.worker`). Uploads are saved to a temporary folder that
-is removed as soon as the file is classified; results live in memory. No response or log line
-carries message text, request bodies or the server's own paths.
+The model in use (`intent.web.models.ModelSlot`) is loaded when the app is built and shared by
+every request; the page may switch it to a personal model. Files are classified in a separate
+process each (`intent.web.worker`), personal models are trained in another (`intent.web.training`).
+Uploads are saved to a temporary folder that is removed as soon as the file is classified;
+results and corrections live in memory. No response or log line carries message text, request
+bodies or the server's own paths.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import unicodedata
@@ -30,10 +33,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from intent import __version__
-from intent.api import explain, load_model
+from intent.api import explain
 from intent.config import (
     LABEL_NAMES_ES,
     LABELS,
+    PERSONAL_DIR_NAME,
     SAMPLE_EXPORT,
     SERVE_JOB_MAX_MEMORY_MB,
     SERVE_MAX_CHARS,
@@ -42,12 +46,13 @@ from intent.config import (
     SERVE_UNPACKED_FACTOR,
     default_model_path,
 )
-from intent.errors import ColumnError, DataError
+from intent.errors import ColumnError, DataError, IntentError, ModelLoadError
 from intent.io.batch import BatchOptions, check_inputs
 from intent.io.csv_io import to_excel_csv
-from intent.model_io import read_metadata
+from intent.learn.personal import PersonalSettings, TooFewCorrections
 from intent.text.language import SUPPORTED
 from intent.text.normalize import has_content
+from intent.web.corrections import Target, check_target, corrections_csv, examples
 from intent.web.jobs import Job, JobsBusy, JobStore, hide_server_paths
 from intent.web.limits import (
     BodyLimitMiddleware,
@@ -56,17 +61,27 @@ from intent.web.limits import (
     SecurityHeadersMiddleware,
 )
 from intent.web.messages import for_web
+from intent.web.models import ModelSlot
 from intent.web.schemas import (
     ClassifyRequest,
     ClassifyResponse,
+    CorrectionRequest,
+    CorrectionsState,
     ErrorResponse,
     ExplainRequest,
     ExplainResponse,
     HealthResponse,
     JobStatus,
     PredictionOut,
+    TrainingStatus,
+    TrainRequest,
+    UseModelRequest,
+    UseModelResponse,
 )
+from intent.web.training import Trainer, TrainingBusy
 from intent.web.worker import RunCancelled, RunFailed
+
+log = logging.getLogger("intent.web")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Host names a loopback server answers to; any other (DNS rebinding) is refused.
@@ -81,6 +96,30 @@ _JOB_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     429: {"model": ErrorResponse, "description": "Every slot holds a file in use (code busy): try again later."},
 }
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No such file or training."}
+}
+_CROSS_SITE: dict[int | str, dict[str, Any]] = {403: _ERRORS[403]}
+_CORRECTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CROSS_SITE,
+    **_NOT_FOUND,
+    409: {"model": ErrorResponse, "description": "The file is not classified yet (code `not_ready`)."},
+    422: {"model": ErrorResponse, "description": "No such row or conversation, or nothing to learn from it."},
+}
+_TRAIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CROSS_SITE,
+    **_NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "A training is already running (code `training_busy`: one at a time), or the file is not "
+        "classified yet (`not_ready`).",
+    },
+    422: {
+        "model": ErrorResponse,
+        "description": "Too few corrections (code `too_few_corrections`; the minimum is in GET /api/health), or "
+        "personal models cannot be trained here.",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -91,9 +130,11 @@ class ServeSettings:
     max_upload_mb: float = SERVE_MAX_UPLOAD_MB
     max_texts: int = SERVE_MAX_TEXTS
     max_chars: int = SERVE_MAX_CHARS  # characters in one /api/classify or /api/explain request, all texts together
-    jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`)
+    jobs: int = 1  # worker processes per uploaded file (as `intent classify --jobs`), and folds trained at once
     max_job_memory_mb: float | None = SERVE_JOB_MAX_MEMORY_MB  # per process of a job; None: no watchdog
     allowed_hosts: list[str] | None = None  # None: any host (the server is not on loopback)
+    personal_dir: Path | None = None  # where personal models are saved (None: ./intent-personal)
+    personal: PersonalSettings | None = None  # how they are trained (None: the shipped corpus and settings)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -104,6 +145,14 @@ class LimitExceeded(DataError):
     """A request over a configured limit (answered with 413 and ``code``)."""
 
     def __init__(self, message: str, code: str = "too_large"):
+        super().__init__(message)
+        self.code = code
+
+
+class Conflict(IntentError):
+    """A request the server's state does not allow now (answered with 409 and ``code``)."""
+
+    def __init__(self, message: str, code: str):
         super().__init__(message)
         self.code = code
 
@@ -149,14 +198,16 @@ def _validation_message(exc: RequestValidationError) -> str:
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
     """Build the app: load the model (a bad model fails here, before serving), then wire the routes."""
     settings = settings or ServeSettings()
-    model_path = (settings.model_path or default_model_path()).resolve()
-    model = load_model(model_path)
-    metadata = read_metadata(model_path) or {}
-    jobs = JobStore(model_path, max_memory_mb=settings.max_job_memory_mb)
+    slot = ModelSlot(settings.model_path or default_model_path())
+    personal_dir = (settings.personal_dir or Path(PERSONAL_DIR_NAME)).expanduser().resolve()
+    personal = settings.personal or PersonalSettings(jobs=settings.jobs)
+    trainer = Trainer(personal_dir, personal, max_memory_mb=settings.max_job_memory_mb)
+    jobs = JobStore(slot.current.path, max_memory_mb=settings.max_job_memory_mb, on_forget=trainer.forget_job)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        trainer.close()
         jobs.close()
 
     app = FastAPI(
@@ -172,7 +223,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
-    app.state.jobs = jobs  # `intent serve` stops running jobs at once when it is told to stop
+    app.state.jobs, app.state.trainer = jobs, trainer
+
+    def abort() -> None:
+        """Stop every running classification and training now (`intent serve` was told to stop)."""
+        trainer.abort()
+        jobs.abort()
+
+    app.state.abort = abort  # called from the signal handler: running processes stop at once
     app.router.route_class = _StrictJSONRoute
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SameOriginMiddleware)
@@ -188,6 +246,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             return JSONResponse({"detail": detail, "code": exc.code}, status_code=413)
         if isinstance(exc, ColumnError):
             return JSONResponse({"detail": detail, "code": "text_column", "columns": exc.columns}, status_code=422)
+        if isinstance(exc, TooFewCorrections):
+            return JSONResponse({"detail": detail, "code": "too_few_corrections"}, status_code=422)
         return JSONResponse({"detail": detail, "code": "bad_input"}, status_code=422)
 
     @app.exception_handler(JobsBusy)
@@ -203,6 +263,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse({"detail": exc.detail, "code": code}, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=409)
+
+    @app.exception_handler(TrainingBusy)
+    async def training_busy(request: Request, exc: TrainingBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": "training_busy"}, status_code=409)
+
     # ---- the page ----
 
     @app.get("/", include_in_schema=False)
@@ -215,22 +283,21 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/api/health", response_model=HealthResponse, tags=["api"])
     def health() -> dict[str, Any]:
-        """The model being served, the labels and the limits."""
+        """The model in use (shipped, personal or custom), the labels, the limits, and where personal models go."""
         return {
             "status": "ok",
-            "model": {
-                "name": str(metadata.get("name", model_path.stem)),
-                "version": str(metadata.get("versions", {}).get("intent", __version__)),
-                "trained_at": metadata.get("trained_at"),
-                "sha256": metadata.get("model_sha256"),
-                "threshold": model.threshold,
-            },
+            "model": slot.info(),
             "labels": list(LABELS),
             "label_names": dict(LABEL_NAMES_ES),
             "limits": {
                 "max_upload_bytes": settings.max_upload_bytes,
                 "max_texts": settings.max_texts,
                 "max_chars": settings.max_chars,
+            },
+            "personal": {
+                "dir": str(personal_dir),
+                "min_corrections": personal.min_corrections,
+                "weight": personal.weight,
             },
         }
 
@@ -252,11 +319,11 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 "too_many_texts",
             )
         _check_chars(sum(len(text) for text in body.texts))
-        predictions = model.with_threshold(body.threshold).classify(body.texts, SUPPORTED if body.language_id else None)
-        return {
-            "model": str(metadata.get("name", model_path.stem)),
-            "predictions": [PredictionOut(**p.__dict__) for p in predictions],
-        }
+        served = slot.current
+        predictions = served.model.with_threshold(body.threshold).classify(
+            body.texts, SUPPORTED if body.language_id else None
+        )
+        return {"model": served.name, "predictions": [PredictionOut(**p.__dict__) for p in predictions]}
 
     @app.post("/api/explain", response_model=ExplainResponse, responses=_ERRORS, tags=["api"])
     def explain_text(body: ExplainRequest) -> dict[str, Any]:
@@ -264,7 +331,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         _check_chars(len(body.text))
         if not has_content(body.text):
             raise DataError("The text is empty once cleaned: there is nothing to explain.")
-        return explain(body.text, model=model, top=body.top, all_labels=body.all_labels).to_dict()
+        return explain(body.text, model=slot.current.model, top=body.top, all_labels=body.all_labels).to_dict()
 
     @app.post(
         "/api/classify-file",
@@ -392,12 +459,114 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.delete("/api/jobs/{job_id}", status_code=204, tags=["page"])
     def job_delete(job_id: str) -> Response:
-        """Forget a job's results now (a running job is stopped)."""
+        """Forget a job's results now (a running job is stopped), its corrections, and a training from them."""
         if not jobs.remove(job_id):
             raise HTTPException(404, "No such job.")
         return Response(status_code=204)
 
+    # ---- teaching it: corrections and a personal model ----
+
+    def _corrections_state(job: Job) -> dict[str, Any]:
+        distinct = len(examples(job.corrections, job.source()))
+        return {**job.corrections.state(), "examples": distinct, "min_for_training": personal.min_corrections}
+
+    @app.post(
+        "/api/jobs/{job_id}/corrections",
+        response_model=CorrectionsState,
+        responses=_CORRECTION_ERRORS,
+        tags=["teach"],
+    )
+    def set_correction(job_id: str, body: CorrectionRequest) -> dict[str, Any]:
+        """Set the right label of a message (``row``) or a conversation (``conversation``), or clear it
+        (``label``: null). Corrections stay with the file, in memory, until it is forgotten."""
+        job = _done(_job(job_id))
+        target = Target("row", body.row) if body.row is not None else Target("conversation", str(body.conversation))
+        if body.label is not None:
+            check_target(target, job.source())
+        job.corrections.set(target, body.label)
+        return _corrections_state(job)
+
+    @app.get(
+        "/api/jobs/{job_id}/corrections",
+        responses={**_CORRECTION_ERRORS, 200: {"content": {"text/csv": {}}}},
+        response_class=Response,
+        tags=["teach"],
+    )
+    def download_corrections(job_id: str) -> Response:
+        """The corrections as CSV (``text,label``, one row per corrected message or conversation), which
+        `intent train --data` reads as is."""
+        job = _done(_job(job_id))
+        stem = Path(_display_name(job.filename)).stem or "mensajes"
+        return Response(
+            corrections_csv(examples(job.corrections, job.source())),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": _attachment(f"{stem}-correcciones.csv")},
+        )
+
+    @app.post("/api/train", status_code=202, response_model=TrainingStatus, responses=_TRAIN_ERRORS, tags=["teach"])
+    def start_training(body: TrainRequest) -> dict[str, Any]:
+        """Train a personal model in the background from a file's corrections: the shipped corpus plus the
+        corrections (each weighing as several corpus messages), with the model in use's design and settings.
+        Poll GET /api/train/{id} for its stages and, at the end, what changed. One training at a time."""
+        job = _done(_job(body.job))
+        try:
+            return trainer.start(job, slot.current).status()
+        except RunCancelled:
+            raise HTTPException(503, "The server is shutting down; no training was started.") from None
+
+    def _training(training_id: str) -> Any:
+        training = trainer.get(training_id)
+        if training is None:
+            raise HTTPException(404, "No such training: its file was forgotten, or the server restarted.")
+        return training
+
+    @app.get("/api/train/{training_id}", response_model=TrainingStatus, responses=_NOT_FOUND, tags=["teach"])
+    def training_status(training_id: str) -> dict[str, Any]:
+        """A training's stage and progress; when done, the before/after figures: on the corrected messages, how
+        many the personal model gets right under cross-validation beside the base model, macro-F1 on intent's
+        held-out sets, and the other rows of the file whose label changes."""
+        training = _training(training_id)
+        jobs.get(training.job_id)  # its file is in use while someone follows its training
+        return dict(training.status())
+
+    @app.delete("/api/train/{training_id}", status_code=204, responses=_NOT_FOUND, tags=["teach"])
+    def training_cancel(training_id: str) -> Response:
+        """Stop a training (nothing is saved if it has not reached its last stages)."""
+        if not trainer.cancel(training_id):
+            raise HTTPException(404, "No such training.")
+        return Response(status_code=204)
+
+    @app.post("/api/model", response_model=UseModelResponse, responses=_TRAIN_ERRORS, tags=["teach"])
+    def use_model(body: UseModelRequest) -> dict[str, Any]:
+        """Choose the model the server uses from now on (classify, explain, new files): a finished training's
+        personal model, or the one it was started with. With ``job``, that file is shown under its labels."""
+        path: Path | None = None
+        if body.use == "personal":
+            if body.training is None:
+                raise DataError("use=personal needs the training whose model to use.")
+            training = _training(body.training)
+            if training.state != "done" or training.model_path is None:
+                raise Conflict(f"The training is {training.state}, not done.", "not_ready")
+            path = Path(training.model_path)
+        job = _done(_job(body.job)) if body.job is not None else None
+        try:
+            served = slot.use(path)
+        except ModelLoadError as exc:  # e.g. the saved file was moved or deleted since
+            raise Conflict(str(exc), "model_unavailable") from exc
+        jobs.model_path = served.path
+        log.info("model in use: %s (%s)", served.name, served.kind)
+        relabeled = job.relabel(str(served.path)) if job is not None else False
+        return {"model": slot.info(), "relabeled": relabeled}
+
     return app
+
+
+def _done(job: Job) -> Job:
+    if job.state != "done":
+        raise Conflict(
+            f"The file is {job.state}, not classified yet." + (f" {job.error}" if job.error else ""), "not_ready"
+        )
+    return job
 
 
 def _ready(job: Job) -> Job:

@@ -5,11 +5,14 @@ answering while it runs and a cancelled job or a shutdown stops it at once. A jo
 temporary folder its upload was saved in and removes it when classification ends, whatever
 the outcome. The results (the rows for the table and the labeled CSV) are kept in memory
 only, for a few files and a limited time, so nothing personal stays on disk; a file someone
-is still looking at is never forgotten to make room for another.
+is still looking at is never forgotten to make room for another. So are the user's
+corrections, and each model's labels of the file (`intent.web.relabel`), so the page can show
+the file under a personal model and back without reading it again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -21,12 +24,14 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
+
+import numpy as np
 
 from intent.config import (
     LABELS,
@@ -37,10 +42,12 @@ from intent.config import (
 )
 from intent.errors import IntentError
 from intent.io.batch import BatchOptions, Summary
-from intent.io.conversations import ConversationSummary, write_conversations
+from intent.io.conversations import Conversation, ConversationSummary, write_conversations
+from intent.web.corrections import Corrections, Source, examples
 from intent.web.messages import for_web
+from intent.web.relabel import Labeling, RowsTable, relabel_csv, relabel_rows
 from intent.web.rows import display_conversation, display_sender
-from intent.web.worker import RunCancelled, RunCrashed, RunFailed, RunProcess
+from intent.web.worker import RunCancelled, RunCrashed, RunFailed, RunProcess, Table
 
 log = logging.getLogger("intent.web")
 
@@ -82,7 +89,14 @@ class Job:
     touched: float = field(default_factory=time.monotonic)
     cancel_requested: bool = False
     workdir: TemporaryDirectory[str] | None = field(default=None, repr=False)
-    _rows: bytes = field(default=b"", repr=False)
+    corrections: Corrections = field(default_factory=Corrections, repr=False)
+    #: Each model's labels of the file (by model path), and which one the page shows.
+    labelings: dict[str, Labeling] = field(default_factory=dict, repr=False)
+    labeled_with: str = ""
+    _foreign: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    _rows: RowsTable | None = field(default=None, repr=False)
+    _conversation_index: dict[str, Conversation] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -101,8 +115,9 @@ class Job:
 
     def rows_json(self, chunk: int = 1 << 20) -> Iterator[bytes]:
         """The table's data as JSON, in pieces: counts, conversations and senders, then the rows."""
-        summary = self.summary
+        summary, table = self.summary, self._rows
         conversations = summary.conversations if summary is not None else None
+        labeling = self.labelings.get(self.labeled_with)
         head: dict[str, Any] = {
             "id": self.id,
             "filename": self.filename,
@@ -110,6 +125,8 @@ class Job:
             "counts": self.counts,
             "months": dict(sorted(self.months.items())),
             "uncertain": self.uncertain,
+            "model": {"path": self.labeled_with, "name": labeling.name if labeling else ""},
+            "corrections": {**self.corrections.state(), "examples": len(examples(self.corrections, self.source()))},
             "export": bool(summary and summary.export),
             "owner": summary.owner.name if summary is not None and summary.owner is not None else None,
             "conversations": None if conversations is None else [display_conversation(c) for c in conversations],
@@ -118,13 +135,97 @@ class Job:
             "senders": [display_sender(s) for s in summary.senders] if summary is not None else [],
         }
         yield json.dumps(head, ensure_ascii=False).encode("utf-8")[:-1] + b', "rows": ['
-        rows = memoryview(self._rows)
-        for start in range(0, len(rows), chunk):
-            yield bytes(rows[start : start + chunk])
+        data = memoryview(table.data) if table is not None else memoryview(b"")
+        for start in range(0, len(data), chunk):
+            yield bytes(data[start : start + chunk])
         yield b"]}"
 
+    # -- what corrections and a personal model read --
+    def table_row(self, n: int) -> dict[str, Any] | None:
+        """One row of the table (as the page has it), or None."""
+        table = self._rows
+        if table is None or not 0 <= n < len(table.starts):
+            return None
+        return table.row(n)
+
+    def table_rows(self) -> Iterator[dict[str, Any]]:
+        table = self._rows
+        return iter(table) if table is not None else iter(())
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        conversations = self.summary.conversations if self.summary is not None else None
+        if conversations is None:
+            return None
+        if self._conversation_index is None:
+            self._conversation_index = {c.conversation_id: c for c in conversations}
+        return self._conversation_index.get(conversation_id)
+
+    def source(self) -> Source:
+        """Where corrections read their text."""
+
+        def conversation_rows(conversation_id: str) -> tuple[list[int], list[str]] | None:
+            c = self.conversation(conversation_id)
+            if c is None:
+                return None
+            rows = [n for n in c.message_rows if (self.table_row(n) or {}).get("direction") == "incoming"]
+            return rows, list(c.other_party)
+
+        return Source(self.table_row, conversation_rows)
+
+    @property
+    def foreign(self) -> np.ndarray:
+        """Which rows are not in Spanish (a labeling by another model keeps them uncertain)."""
+        return self._foreign
+
+    # -- another model's labels --
+    def relabel(self, model_path: str) -> bool:
+        """Show the file under the labels of MODEL_PATH, if this job has them; False if it does not."""
+        with self._lock:
+            labeling = self.labelings.get(model_path)
+            if labeling is None or self._rows is None:
+                return False
+            if model_path == self.labeled_with:
+                return True
+            table = relabel_rows(self._rows, labeling)
+            labeled_csv = relabel_csv(self.labeled_csv, labeling) if self.labeled_csv is not None else None
+            summary, conversations_csv = self.summary, self.conversations_csv
+            if summary is not None and summary.collector is not None:
+                collector = summary.collector.rescored([labeling.scored(n) for n in range(len(labeling))])
+                conversations = collector.conversations(labeling.threshold)
+                summary = dataclasses.replace(
+                    summary, conversations=conversations, senders=collector.senders(), threshold=labeling.threshold
+                )
+                out = io.StringIO(newline="")
+                write_conversations(out, conversations)
+                conversations_csv = out.getvalue().encode("utf-8")
+            # swapped last, together: a reader sees the old file or the new one, never half of each
+            self._rows, self.labeled_csv, self.summary, self.conversations_csv = (
+                table,
+                labeled_csv,
+                summary,
+                conversations_csv,
+            )
+            self.counts, self.months, self.uncertain = table.counts, table.months, table.uncertain
+            self._conversation_index = None
+            self.labeled_with = model_path
+            return True
+
+    # -- the run --
     def _progress(self, done_bytes: int, total_bytes: int, n_rows: int) -> None:
         self.done_bytes, self.total_bytes, self.n_rows = done_bytes, total_bytes, n_rows
+
+    def _keep(self, rows: bytes, totals: Table) -> None:
+        """The run is done: keep the table's rows and the labels its model gave them."""
+        self.n_rows, self.counts, self.months, self.uncertain = (
+            totals.n_rows,
+            totals.counts,
+            totals.months,
+            totals.uncertain,
+        )
+        self._rows = RowsTable(rows, totals.starts, self.counts, self.months, self.uncertain)
+        if totals.labeling is not None:
+            self.labelings[totals.labeling.model] = totals.labeling
+            self.labeled_with, self._foreign = totals.labeling.model, totals.foreign
 
     def _cleanup(self) -> None:
         if self.workdir is not None:
@@ -147,9 +248,12 @@ class JobStore:
         ttl_seconds: float = SERVE_JOB_TTL_SECONDS,
         in_use_seconds: float = SERVE_JOB_IN_USE_SECONDS,
         max_memory_mb: float | None = SERVE_JOB_MAX_MEMORY_MB,
+        on_forget: Callable[[str], None] | None = None,
     ):
+        """``on_forget(job_id)`` is called when a job is forgotten (asked, or old), e.g. to stop its training."""
         self.model_path, self.keep, self.ttl_seconds = model_path, keep, ttl_seconds
         self.in_use_seconds, self.max_memory_mb = in_use_seconds, max_memory_mb
+        self.on_forget = on_forget
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._runs: set[RunProcess] = set()
@@ -164,13 +268,17 @@ class JobStore:
         Raises `JobsBusy` (WORKDIR removed) when every slot holds a job in use.
         """
         job = Job(id=secrets.token_urlsafe(12), filename=filename, workdir=workdir)
-        with self._lock:
-            try:
-                self._make_room()
-            except JobsBusy:
-                job._cleanup()
-                raise
-            self._jobs[job.id] = job
+        dropped: list[Job] = []
+        try:
+            with self._lock:
+                self._make_room(dropped)
+                self._jobs[job.id] = job
+        except JobsBusy:
+            job._cleanup()
+            raise
+        finally:
+            for old in dropped:  # outside the lock: stopping a training takes a moment
+                self._forgotten(old)
         self._executor.submit(self._run, job, input_path, options)
         return job
 
@@ -188,8 +296,14 @@ class JobStore:
             job = self._jobs.pop(job_id, None)
         if job is None:
             return False
-        job.cancel_requested = True
+        self._forgotten(job)
         return True
+
+    def _forgotten(self, job: Job) -> None:
+        job.cancel_requested = True
+        job.corrections.clear()
+        if self.on_forget is not None:
+            self.on_forget(job.id)
 
     def run_now(self, input_path: Path, output: Path, options: BatchOptions, conversations: bool = False) -> Summary:
         """Classify INPUT_PATH into OUTPUT in a separate process and wait (for /api/classify-file);
@@ -234,6 +348,7 @@ class JobStore:
 
     def _run(self, job: Job, input_path: Path, options: BatchOptions) -> None:
         started = time.perf_counter()
+        model_path = self.model_path  # the model the page uses now; another may be chosen while this runs
         error: str | None = None
         scratch = TemporaryDirectory(prefix="intent-job-")  # the labeled file and the table, read back into memory
         final = "failed"
@@ -242,19 +357,14 @@ class JobStore:
                 raise RunCancelled
             job.state = "running"
             output, table = Path(scratch.name) / "labeled.csv", Path(scratch.name) / "rows.json"
-            run = RunProcess(input_path, output, self.model_path, options, table, self.max_memory_mb)
+            run = RunProcess(input_path, output, model_path, options, table, self.max_memory_mb)
             job.summary, totals = self._track(run, lambda: job.cancel_requested or self._closing, job._progress)
-            job.labeled_csv, job._rows = output.read_bytes(), table.read_bytes()
+            job.labeled_csv = output.read_bytes()
             if job.summary.conversations is not None:
                 conversations = io.StringIO(newline="")
                 write_conversations(conversations, job.summary.conversations)
                 job.conversations_csv = conversations.getvalue().encode("utf-8")
-            job.n_rows, job.counts, job.months, job.uncertain = (
-                totals.n_rows,
-                totals.counts,
-                totals.months,
-                totals.uncertain,
-            )
+            job._keep(table.read_bytes(), totals)
             final = "done"
             log.info("job %s: %d rows in %.1fs", job.id, job.n_rows, time.perf_counter() - started)
         except RunCancelled:
@@ -274,11 +384,12 @@ class JobStore:
         job.error = error
         job.state = final  # last: whoever sees a finished job also sees its upload gone
 
-    def _make_room(self) -> None:
+    def _make_room(self, dropped: list[Job]) -> None:
+        """Forget expired jobs, and the least recently used idle one if every slot is taken (into DROPPED)."""
         now = time.monotonic()
         for job_id, job in list(self._jobs.items()):
             if job.finished and now - job.touched > self.ttl_seconds:
-                del self._jobs[job_id]
+                dropped.append(self._jobs.pop(job_id))
         if len(self._jobs) < self.keep:
             return
         idle = [job for job in self._jobs.values() if job.finished and now - job.touched > self.in_use_seconds]
@@ -287,4 +398,4 @@ class JobStore:
                 f"The server is already keeping {len(self._jobs)} files that are in use or being classified. Fix: "
                 "try again in a few minutes, or close the pages showing other files."
             )
-        del self._jobs[min(idle, key=lambda job: job.touched).id]
+        dropped.append(self._jobs.pop(min(idle, key=lambda job: job.touched).id))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from intent.config import LABELS
+
+Label = Literal["spam_sales", "genuine_networking", "gatekeeping_rejection"]
 
 
 class ClassifyRequest(BaseModel):
@@ -72,6 +74,18 @@ class ModelInfo(BaseModel):
     trained_at: str | None
     sha256: str | None
     threshold: float
+    kind: Literal["shipped", "personal", "custom"] = Field(
+        description="shipped: the model that comes with intent; personal: trained from the page's corrections; "
+        "custom: another one (e.g. `intent train --data`)."
+    )
+    path: str = Field(description="The model file.")
+    default: bool = Field(description="It is the model the server was started with.")
+
+
+class PersonalInfo(BaseModel):
+    dir: str = Field(description="Where personal models are saved (`intent serve --personal-dir`).")
+    min_corrections: int = Field(description="Fewest corrections a personal model is trained from.")
+    weight: float = Field(description="How many corpus messages each correction counts as.")
 
 
 class Limits(BaseModel):
@@ -86,6 +100,7 @@ class HealthResponse(BaseModel):
     labels: list[str]
     label_names: dict[str, str] = Field(description="Spanish names for people.")
     limits: Limits
+    personal: PersonalInfo
 
 
 class JobStatus(BaseModel):
@@ -101,3 +116,125 @@ class ErrorResponse(BaseModel):
     detail: str
     code: str
     columns: list[str] | None = None
+
+
+class CorrectionRequest(BaseModel):
+    """Set (or clear) the right label of one message or of one conversation."""
+
+    row: int | None = Field(default=None, ge=0, description="A message: its position in the file (the rows' n).")
+    conversation: str | None = Field(
+        default=None,
+        description="A conversation of LinkedIn's export (its id): what the other party wants from the whole thread. "
+        "It is learned as one example, their messages joined in order.",
+    )
+    label: Label | None = Field(description="The right label; null removes the correction.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CorrectionRequest:
+        if (self.row is None) == (self.conversation is None):
+            raise ValueError("give either row or conversation")
+        return self
+
+
+class CorrectionsState(BaseModel):
+    count: int = Field(description="Corrections made.")
+    examples: int = Field(
+        description="Distinct texts among them: what a personal model learns from (a message corrected alone and "
+        "as its one-message conversation is one text; the last label given wins)."
+    )
+    min_for_training: int
+    rows: dict[str, Label] = Field(description="Corrected messages: row number -> label.")
+    conversations: dict[str, Label] = Field(description="Corrected conversations: id -> label.")
+
+
+class TrainRequest(BaseModel):
+    job: str = Field(description="The file (job id) whose corrections to train on.")
+
+
+class TrainingStage(BaseModel):
+    name: Literal["corpus", "preprocess", "cross_validation", "final", "held_out", "save", "relabel"]
+    done: bool
+    progress: float
+
+
+class PersonalModelFile(BaseModel):
+    name: str
+    path: str = Field(
+        description="The model file; use it with `intent classify --model`, `intent serve --model` or INTENT_MODEL."
+    )
+    card: str = Field(description="Its model card.")
+    folder: str
+    sha256: str
+    threshold: float
+
+
+class BaseFigures(BaseModel):
+    name: str
+    kind: Literal["shipped", "personal", "custom"]
+    right: int = Field(description="Corrected messages the base model labels right.")
+    sure: int = Field(description="Of those, how many it does not flag as uncertain.")
+
+
+class PersonalFigures(BaseModel):
+    right: int = Field(
+        description="Corrected messages the personal model labels right under cross-validation: each predicted by a "
+        "model trained without it (and without its sender's other corrections)."
+    )
+    sure: int = Field(description="Of those, how many it would not flag as uncertain (the base model's threshold).")
+
+
+class HeldOutFigures(BaseModel):
+    n: int
+    base_macro_f1: float
+    personal_macro_f1: float
+
+
+class ChangedRow(BaseModel):
+    n: int = Field(description="The row (position in the file).")
+    before: Label
+    after: Label
+
+
+class Changed(BaseModel):
+    count: int = Field(description="Rows not corrected whose label changes.")
+    compared: int = Field(description="Rows not corrected that have a label.")
+    rows: list[ChangedRow]
+
+
+class TrainingResult(BaseModel):
+    model: PersonalModelFile
+    corrections: int
+    counts: dict[str, int]
+    weight: float
+    folds: int
+    grouped_by: Literal["sender", "message"] = Field(description="What the folds keep together.")
+    base: BaseFigures
+    personal: PersonalFigures
+    held_out: dict[str, HeldOutFigures] = Field(description="Macro-F1 on intent's held-out sets, both models.")
+    changed: Changed
+
+
+class TrainingStatus(BaseModel):
+    id: str
+    job: str
+    state: Literal["running", "done", "failed", "cancelled"]
+    stage: str
+    stages: list[TrainingStage]
+    progress: float = Field(description="0 to 1, over every stage.")
+    corrections: int
+    seconds: float
+    error: str | None
+    result: TrainingResult | None
+
+
+class UseModelRequest(BaseModel):
+    use: Literal["personal", "default"] = Field(
+        description="personal: the model a finished training saved; default: the one the server was started with."
+    )
+    training: str | None = Field(default=None, description="The training whose model to use (for personal).")
+    job: str | None = Field(default=None, description="A file to show under that model's labels.")
+
+
+class UseModelResponse(BaseModel):
+    model: ModelInfo
+    relabeled: bool = Field(description="The file's labels are now the chosen model's.")

@@ -13,7 +13,13 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from intent.config import SERVE_JOB_MAX_MEMORY_MB, SERVE_MAX_CHARS, SERVE_MAX_TEXTS, SERVE_MAX_UPLOAD_MB
+from intent.config import (
+    PERSONAL_DIR_NAME,
+    SERVE_JOB_MAX_MEMORY_MB,
+    SERVE_MAX_CHARS,
+    SERVE_MAX_TEXTS,
+    SERVE_MAX_UPLOAD_MB,
+)
 from intent.errors import DataError, Terminated
 
 log = logging.getLogger("intent.web")
@@ -62,6 +68,7 @@ def serve(
     quiet: bool = False,
     max_chars: int = SERVE_MAX_CHARS,
     max_job_memory_mb: float = SERVE_JOB_MAX_MEMORY_MB,
+    personal_dir: Path | None = None,
 ) -> int:
     """Run the page and the API until Ctrl-C (then KeyboardInterrupt) or SIGTERM (then `Terminated`);
     running classifications are stopped the moment either arrives."""
@@ -89,6 +96,7 @@ def serve(
         jobs=jobs,
         max_job_memory_mb=max_job_memory_mb,
         allowed_hosts=LOOPBACK_HOSTS if loopback else None,
+        personal_dir=(personal_dir or Path(PERSONAL_DIR_NAME)).expanduser().resolve(),
     )
     try:
         app = create_app(settings)  # loads the model: a bad one fails here, before anyone connects
@@ -104,6 +112,7 @@ def serve(
 
     def ready() -> None:  # once serving: Ctrl-C and SIGTERM are handled from here on
         print(f"intent: the page is at {url}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        print(f"intent: personal models trained on the page are saved in {settings.personal_dir}", file=sys.stderr)
         if not loopback:
             print(
                 f"intent: warning: listening on {host}, not only on this machine: anyone who can reach it can send "
@@ -117,7 +126,7 @@ def serve(
         app, log_level="warning" if quiet else "info", access_log=not quiet, timeout_graceful_shutdown=5
     )
     server = _server_class()(config)
-    server.on_ready, server.on_stop = ready, app.state.jobs.abort
+    server.on_ready, server.on_stop = ready, app.state.abort
     server.run(sockets=[sock])
     # Recent uvicorn raises the signal again after its graceful shutdown; older versions return.
     if server.stopped_by == signal.SIGTERM:

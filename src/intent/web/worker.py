@@ -7,7 +7,10 @@ shutdown kills the run's process group at once (with its `--jobs` workers), and 
 stops a run whose memory grows past the limit.
 
 The child writes the labeled file and the page's table rows to files in the job's private
-scratch folder and reports progress through the pipe; the parent reads the results back.
+scratch folder and reports progress through the pipe; the parent reads the results back. With
+the table come where each row starts in it and every row's label and probabilities (a few
+numbers per row, no text), so the page can correct rows and show the file under another model
+without reading it again.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ import signal
 import threading
 import time
 import traceback
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from intent.config import LABELS
 from intent.errors import IntentError
 from intent.io.batch import BatchOptions, Result, Summary, classify_file
 from intent.io.owner import Thread
+from intent.web.relabel import Labeling, LabelingBuilder, model_info
 from intent.web.rows import ColumnPicker, display_row
 
 #: Seconds between looks at the run: for cancellation, the watchdog and a dead child.
@@ -57,6 +64,11 @@ class Table:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     months: dict[str, dict[str, int]] = field(default_factory=dict)
     uncertain: int = 0
+    #: Where each row's JSON starts in the table file (int64), once the run is done.
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: Every row's label as the run's model gave it, and which rows are not in Spanish, once the run is done.
+    labeling: Labeling | None = None
+    foreign: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 class _PageObserver:
@@ -67,6 +79,9 @@ class _PageObserver:
         self.table = Table()
         self._picker = ColumnPicker()
         self._fh: IO[bytes] | None = table_path.open("wb") if table_path is not None else None
+        self._starts = array("q")
+        self._offset = 0
+        self._labeling = LabelingBuilder()
 
     def progress(self, done_bytes: int, total_bytes: int) -> None:
         self.conn.send(("progress", done_bytes, total_bytes, self.table.n_rows))
@@ -81,15 +96,26 @@ class _PageObserver:
                 t.uncertain += r["uncertain"]
                 if r["month"]:
                     t.months.setdefault(r["month"], dict.fromkeys(LABELS, 0))[label] += 1
-            self._fh.write((b"," if t.n_rows else b"") + json.dumps(r, ensure_ascii=False).encode("utf-8"))
+            data = json.dumps(r, ensure_ascii=False).encode("utf-8")
+            if t.n_rows:
+                self._fh.write(b",")
+                self._offset += 1
+            self._starts.append(self._offset)
+            self._fh.write(data)
+            self._offset += len(data)
+            self._labeling.add(result)
         t.n_rows += 1
 
-    def close(self) -> None:
+    def close(self, model_path: Path) -> None:
+        """The run is done: close the table file and add where its rows start and their labels (by MODEL_PATH)."""
         if self._fh is not None:
             self._fh.close()
+            self.table.starts = np.frombuffer(self._starts, dtype=np.int64).copy()
+            name, threshold = model_info(model_path)
+            self.table.labeling, self.table.foreign = self._labeling.build(str(model_path), name, threshold)
 
 
-def _watch_parent(parent: int) -> None:
+def watch_parent(parent: int) -> None:
     """If the server dies without stopping this run, stop it (and its workers) too."""
     while True:
         time.sleep(1.0)
@@ -108,11 +134,11 @@ def _child(
     conversations: bool,
 ) -> None:
     os.setpgid(0, 0)  # a process group of its own: killing it also kills the --jobs workers it starts
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     observer = _PageObserver(conn, table_path)
     try:
         summary = classify_file(input_path, output, model_path, options, observer=observer, conversations=conversations)
-        observer.close()
+        observer.close(model_path)
         conn.send(("done", summary, observer.table))
     except IntentError as exc:
         conn.send(("failed", str(exc)))
@@ -122,7 +148,7 @@ def _child(
         conn.close()
 
 
-def _rss_of_group(pgid: int) -> int | None:
+def rss_of_group(pgid: int) -> int | None:
     """The largest resident memory (bytes) of one process in the group; None where /proc is not there."""
     try:
         entries = os.listdir("/proc")
@@ -229,7 +255,7 @@ class RunProcess:
                 raise RunCancelled
             if self.max_memory_mb is not None and time.monotonic() >= next_rss:
                 next_rss = time.monotonic() + _RSS_EVERY_SECONDS
-                rss = _rss_of_group(self._process.pid)
+                rss = rss_of_group(self._process.pid)
                 if rss is not None and rss > self.max_memory_mb * 1e6:
                     raise RunFailed(
                         f"classifying this file took more than {self.max_memory_mb:,.0f} MB of memory, the limit "
@@ -240,18 +266,23 @@ class RunProcess:
     def kill(self) -> None:
         """Stop the run now: SIGTERM to its process group, SIGKILL after a grace period. Safe from any thread."""
         self._killed.set()
-        process = self._process
-        if process is None or process.pid is None:
-            return
+        stop_group(self._process)
+
+
+def stop_group(process: Any) -> None:
+    """Stop a spawned process that leads a process group of its own, and everything in that group:
+    SIGTERM, SIGKILL after a grace period. Safe from any thread; does nothing to a process not started."""
+    if process is None or process.pid is None:
+        return
+    if process.exitcode is None:
+        if not _signal_group(process.pid, signal.SIGTERM):
+            process.terminate()  # the child has not made its own group yet
+        process.join(_GRACE_SECONDS)
         if process.exitcode is None:
-            if not _signal_group(process.pid, signal.SIGTERM):
-                process.terminate()  # the child has not made its own group yet
+            process.kill()
             process.join(_GRACE_SECONDS)
-            if process.exitcode is None:
-                process.kill()
-                process.join(_GRACE_SECONDS)
-        # Workers the child left behind: the group id cannot be reused while any of them lives.
-        _signal_group(process.pid, signal.SIGKILL)
+    # Workers the child left behind: the group id cannot be reused while any of them lives.
+    _signal_group(process.pid, signal.SIGKILL)
 
 
 def _signal_group(pgid: int, signum: int) -> bool:

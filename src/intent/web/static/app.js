@@ -1,6 +1,6 @@
 // intent's page: upload a file, follow its progress, browse and filter the labeled messages, by conversation
 // (LinkedIn's export) or one by one. Plain JavaScript, no build step. Message text is only ever put in the page
-// with textContent.
+// with textContent. Correcting labels and training a personal model are in teach.js.
 "use strict";
 
 const PAGE_SIZE = 100;
@@ -51,6 +51,8 @@ const state = {
   expanded: new Set(), // ids of the conversations shown open
   file: null,
   maxUpload: null,
+  health: null, // GET /api/health: the model in use, limits
+  detailRow: null, // the message the explanation dialog shows
 };
 
 // ---------- helpers ----------
@@ -129,6 +131,7 @@ function forgetPreviousJob() {
   state.job = null;
   state.data = null;
   state.expanded = new Set();
+  resetTeach();
 }
 
 function send(url, form) {
@@ -184,7 +187,8 @@ async function poll(jobId) {
   setTimeout(() => poll(jobId), POLL_MS);
 }
 
-async function loadRows(jobId) {
+// Fetch the job's rows and show them; ``view``: the view to open (default: conversations when there are some).
+async function loadRows(jobId, view = null) {
   $("progress").value = 1;
   $("progress-text").textContent = "Preparando la tabla…";
   const response = await fetch(`/api/jobs/${jobId}/rows`);
@@ -197,8 +201,9 @@ async function loadRows(jobId) {
     for (const message of conv.messages) message.thread = conv;
   }
   state.data = data;
+  loadCorrections(data.corrections);
   show("progress-box", false);
-  renderResults();
+  renderResults(view);
 }
 
 // ---------- results ----------
@@ -214,7 +219,7 @@ function hasConversations() {
   return Array.isArray(state.data.conversations);
 }
 
-function renderResults() {
+function renderResults(view = null) {
   const data = state.data;
   const total = data.rows.length;
   const conversations = hasConversations() ? data.conversations.length : 0;
@@ -226,13 +231,13 @@ function renderResults() {
   renderOwnerNote(data);
   renderWaiting(data);
   renderSenders(data.senders || []);
-  renderMonthChart(data.months);
+  renderTeach();
   show("view-switch", hasConversations());
   $("filter-awaiting").hidden = !hasConversations();
   $("filter-intent").value = "";
   $("search").value = "";
   show("results", true);
-  setView(hasConversations() ? "conversations" : "messages");
+  setView(view && (view === "messages" || hasConversations()) ? view : hasConversations() ? "conversations" : "messages");
 }
 
 function renderDownloads(data) {
@@ -308,9 +313,36 @@ function setView(view) {
   $("chart-intents-title").textContent = conversations
     ? "Conversaciones por lo que quiere la otra persona"
     : "Mensajes por intención";
-  const counts = conversations ? state.data.conversation_counts : state.data.counts;
-  renderIntentChart(counts, state.data.labels.reduce((sum, label) => sum + counts[label], 0));
+  renderCharts();
   applyFilters();
+}
+
+// The charts count what the list shows: each item's label, or the one you corrected it to.
+function renderCharts() {
+  const items = state.view === "conversations" ? state.data.conversations : state.data.rows;
+  const counts = intentCounts(items);
+  renderIntentChart(counts, state.data.labels.reduce((sum, label) => sum + counts[label], 0));
+  renderMonthChart(monthCounts(state.data.rows));
+}
+
+function intentCounts(items) {
+  const counts = Object.fromEntries(state.data.labels.map((label) => [label, 0]));
+  for (const item of items) {
+    const intent = effectiveIntent(item);
+    if (intent) counts[intent] += 1;
+  }
+  return counts;
+}
+
+function monthCounts(rows) {
+  const months = {};
+  for (const row of rows) {
+    const intent = effectiveIntent(row);
+    if (!intent || !row.month) continue;
+    months[row.month] = months[row.month] || Object.fromEntries(state.data.labels.map((label) => [label, 0]));
+    months[row.month][intent] += 1;
+  }
+  return Object.fromEntries(Object.keys(months).sort().map((key) => [key, months[key]]));
 }
 
 function barRow(label, fraction, caption, onClick) {
@@ -372,10 +404,12 @@ function renderMonthChart(months) {
 // An item is a message row or a conversation: both have intent, uncertain and key.
 function matches(item, intent, query) {
   const awaiting = state.view === "conversations" ? item.awaiting_reply : item.thread && item.thread.awaiting_reply;
-  if (intent === "uncertain" && !(item.uncertain && item.intent)) return false;
+  if (intent === "uncertain" && !(item.uncertain && item.intent && !correctedLabel(item))) return false;
   if (intent === "unlabeled" && item.intent) return false;
   if (intent === "awaiting" && !awaiting) return false;
-  if (state.data.labels.includes(intent) && item.intent !== intent) return false;
+  if (intent === "corrected" && !hasCorrection(item)) return false;
+  if (intent === "changed" && !changesLabel(item)) return false;
+  if (state.data.labels.includes(intent) && effectiveIntent(item) !== intent) return false;
   return !query || item.key.includes(query);
 }
 
@@ -424,10 +458,12 @@ function people(conv) {
   return conv.other_party.join(", ") || "(sin nombre)";
 }
 
-// The intent of a message or a conversation, with its doubts and status.
+// The intent of a message or a conversation (or the one you corrected it to), with its doubts and status.
 function intentBadges(item) {
-  const parts = [badge(item.intent)];
-  if (item.uncertain && item.intent) parts.push(el("span", { class: "flag", text: "⚠ dudoso" }));
+  const corrected = correctedLabel(item);
+  const parts = [badge(corrected || item.intent)];
+  if (corrected) parts.push(correctedFlag(item));
+  else if (item.uncertain && item.intent) parts.push(el("span", { class: "flag", text: "⚠ dudoso" }));
   if (item.status && !["ok", "no_text", "no_incoming"].includes(item.status)) {
     const note = STATUS_NAMES[item.status] || item.status;
     parts.push(el("span", { class: "flag", text: item.status === "other_language" ? `${note} (${item.language})` : note }));
@@ -450,7 +486,8 @@ function onActivate(node, action) {
 function tableRow(row) {
   const snippet = row.text.length > 180 ? `${row.text.slice(0, 180)}…` : row.text;
   const intentCell = el("td", { class: "intent", "data-label": "Intención:" }, intentBadges(row));
-  const tr = el("tr", { tabindex: "0", class: row.uncertain && row.intent ? "uncertain" : "", "data-intent": row.intent || "" }, [
+  if (row.intent) intentCell.append(correctionControl(row));
+  const tr = el("tr", { tabindex: "0", class: row.uncertain && row.intent ? "uncertain" : "", "data-intent": effectiveIntent(row) || "", "data-row": String(row.n) }, [
     el("td", { class: "sender", "data-label": "De:", text: row.sender || "—" }),
     el("td", { class: "when", "data-label": "Fecha:", text: row.when || row.date || "—", title: row.date }),
     el("td", { class: "text", text: snippet || "(sin texto)" }),
@@ -458,6 +495,7 @@ function tableRow(row) {
     el("td", { class: "conf", "data-label": "Confianza:", text: percent(row.confidence) }),
   ]);
   if (row.direction === "outgoing") tr.classList.add("outgoing");
+  if (correctedLabel(row)) tr.classList.add("corrected");
   onActivate(tr, () => openDetail(row));
   return tr;
 }
@@ -482,7 +520,9 @@ function threadItem(conv) {
   const status = conv.intent ? intentBadges(conv) : [el("span", { class: "badge none", text: CONVERSATION_NOTES[conv.status] || "sin etiqueta" })];
   if (conv.awaiting_reply) status.push(el("span", { class: "awaiting", text: "te espera" }));
   if (conv.confidence != null) status.push(el("span", { class: "muted conf", text: percent(conv.confidence) }));
-  return el("li", { class: `thread${conv.uncertain && conv.intent ? " uncertain" : ""}`, "data-intent": conv.intent || "", "data-id": conv.id }, [
+  if (conv.intent) status.push(correctionControl(conv));
+  const classes = ["thread", conv.uncertain && conv.intent ? "uncertain" : "", correctedLabel(conv) ? "corrected" : ""];
+  return el("li", { class: classes.filter(Boolean).join(" "), "data-intent": effectiveIntent(conv) || "", "data-id": conv.id }, [
     el("div", { class: "thread-head" }, [toggle, el("div", { class: "thread-intent" }, status)]),
     messages,
   ]);
@@ -508,15 +548,17 @@ function toggleThread(conv, toggle, messages) {
 function threadMessage(row) {
   const side = row.direction === "outgoing" ? "out" : row.direction === "incoming" ? "in" : "unknown";
   const who = side === "out" ? (row.draft ? "Tú (borrador, no enviado)" : "Tú") : row.sender || "—";
-  const why = el("button", { type: "button", class: "why-button", "aria-label": `Por qué: ${row.intent ? NAMES[row.intent] : "sin etiqueta"}` }, [
+  const intent = effectiveIntent(row);
+  const why = el("button", { type: "button", class: "why-button", "aria-label": `Por qué: ${intent ? NAMES[intent] : "sin etiqueta"}` }, [
     ...intentBadges(row),
     el("span", { class: "muted conf", text: percent(row.confidence) }),
   ]);
   why.addEventListener("click", () => openDetail(row));
-  return el("li", { class: `message ${side}${row.draft ? " draft" : ""}`, "data-direction": row.direction || "" }, [
+  const classes = ["message", side, row.draft ? "draft" : "", correctedLabel(row) ? "corrected" : ""];
+  return el("li", { class: classes.filter(Boolean).join(" "), "data-direction": row.direction || "", "data-row": String(row.n) }, [
     el("p", { class: "message-meta muted", text: [who, row.when || row.date].filter(Boolean).join(" · ") }),
     el("p", { class: "message-text", text: row.text || "(sin texto)" }),
-    why,
+    el("div", { class: "message-foot" }, row.intent ? [why, correctionControl(row)] : [why]),
   ]);
 }
 
@@ -538,6 +580,8 @@ function openConversation(conv) {
 
 async function openDetail(row) {
   const dialog = $("detail");
+  state.detailRow = row;
+  renderDetailCorrection(row);
   $("detail-title").replaceChildren(badge(row.intent));
   $("detail-meta").textContent = [row.sender, row.date, row.source].filter(Boolean).join(" · ");
   $("detail-text").textContent = row.text || "(sin texto)";
@@ -575,6 +619,34 @@ async function openDetail(row) {
   $("detail-found").textContent = body.placeholders.length
     ? `Encontrado en el texto: ${body.placeholders.map((p) => FOUND[p] || p).join(", ")}.`
     : "";
+}
+
+// ---------- the model in use (footer) ----------
+
+const MODEL_KINDS = {
+  shipped: "el modelo incluido con intent",
+  personal: "tu modelo personal",
+  custom: "un modelo propio",
+};
+
+function refreshHealth() {
+  return fetch("/api/health")
+    .then((r) => r.json())
+    .then((health) => {
+      state.health = health;
+      state.maxUpload = health.limits.max_upload_bytes;
+      renderModelInfo(health.model);
+      teachHealth(health);
+    })
+    .catch(() => {});
+}
+
+function renderModelInfo(model) {
+  if (state.health) state.health.model = model;
+  const trained = model.trained_at ? `, entrenado el ${model.trained_at.slice(0, 10)}` : "";
+  const where = model.kind === "shipped" ? "" : ` · ${model.path}`;
+  $("model-info").textContent = `Modelo en uso: ${model.name}, ${MODEL_KINDS[model.kind] || model.kind}${trained}${where}`;
+  $("model-info").dataset.kind = model.kind;
 }
 
 // ---------- wiring ----------
@@ -616,15 +688,11 @@ function wire() {
   $("more").addEventListener("click", showMore);
   $("view-conversations").addEventListener("click", () => setView("conversations"));
   $("view-messages").addEventListener("click", () => setView("messages"));
-  fetch("/api/health")
-    .then((r) => r.json())
-    .then((health) => {
-      state.maxUpload = health.limits.max_upload_bytes;
-      $("model-info").textContent = `Modelo ${health.model.name} (${health.model.version}), entrenado ${
-        (health.model.trained_at || "").slice(0, 10)
-      }`;
-    })
-    .catch(() => {});
+  $("detail").addEventListener("close", () => {
+    state.detailRow = null;
+  });
+  wireTeach();
+  refreshHealth();
 }
 
 document.addEventListener("DOMContentLoaded", wire);
