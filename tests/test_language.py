@@ -247,104 +247,38 @@ def test_identification_reads_a_bounded_start(monkeypatch: pytest.MonkeyPatch) -
     assert seen and max(seen) <= LANGUAGE_ID_CHARS <= MAX_CHARS
 
 
-# ---- the policy, on a detector with fixed answers (the thresholds are the module's own) -------
-
-from types import SimpleNamespace  # noqa: E402
-
-
-class FixedDetector:
-    """Answers ``top`` (language, confidence) and Spanish segments of ``spanish_words`` words."""
-
-    def __init__(self, top: tuple[str, float], spanish_words: int = 0, other_words: int = 0) -> None:
-        self.top, self.spanish_words, self.other_words = top, spanish_words, other_words
-        self.calls: list[str] = []
-
-    @staticmethod
-    def _language(code: str) -> SimpleNamespace:
-        return SimpleNamespace(iso_code_639_1=SimpleNamespace(name=code.upper()))
-
-    def compute_language_confidence_values(self, text: str) -> list[SimpleNamespace]:
-        self.calls.append(text)
-        code, value = self.top
-        return [SimpleNamespace(language=self._language(code), value=value)]
-
-    def detect_multiple_languages_of(self, text: str) -> list[SimpleNamespace]:
-        return [
-            SimpleNamespace(language=self._language("es"), word_count=self.spanish_words),
-            SimpleNamespace(language=self._language(self.top[0]), word_count=self.other_words),
-        ]
-
-
-def use(monkeypatch: pytest.MonkeyPatch, detector: FixedDetector) -> FixedDetector:
-    monkeypatch.setattr(language, "detector", lambda: detector)
-    return detector
-
-
-def foreign_words(n: int) -> str:
-    """``n`` words that are not Spanish-only markers."""
-    return " ".join(["word"] * n)
+# -- the first check and the helpers, at their boundaries -----------------------------------------
 
 
 def test_spanish_only_words_decide_at_their_share(monkeypatch: pytest.MonkeyPatch) -> None:
     per = round(1 / language._MARKER_SHARE)  # one marker in this many words is enough
-    fixed = use(monkeypatch, FixedDetector(("en", 0.99)))
-    assert identify("gracias " + foreign_words(per - 1)) == "es" and fixed.calls == []
-    assert identify("gracias " + foreign_words(per)) == "en" and len(fixed.calls) == 1  # a share under it
-
-
-def test_fewer_than_three_words_is_undetermined(monkeypatch: pytest.MonkeyPatch) -> None:
-    fixed = use(monkeypatch, FixedDetector(("en", 0.99)))
-    assert identify("hello there") == language.UNDETERMINED and identify("") == language.UNDETERMINED
-    assert identify("https://x.io 600 123 456 hello") == language.UNDETERMINED  # placeholders are not words
-    assert fixed.calls == []
-    assert identify("hello there friend") == "en"
-
-
-def test_a_detector_not_sure_enough_of_another_language_says_spanish(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = foreign_words(10)
-    use(monkeypatch, FixedDetector(("en", language._SURE - 0.01)))
-    assert identify(text) == "es"
-    use(monkeypatch, FixedDetector(("en", language._SURE)))
-    assert identify(text) == "en"
-    use(monkeypatch, FixedDetector(("es", 0.99)))
-    assert identify(text) == "es"
-
-
-def test_spanish_segments_keep_a_mixed_message_spanish(monkeypatch: pytest.MonkeyPatch) -> None:
-    words = 10
-    enough = round(language._SPANISH_SEGMENT_SHARE * words)
-    use(monkeypatch, FixedDetector(("pt", 0.95), spanish_words=enough, other_words=words - enough))
-    assert identify(foreign_words(words)) == "es"
-    use(monkeypatch, FixedDetector(("pt", 0.95), spanish_words=enough - 1, other_words=words - enough + 1))
-    assert identify(foreign_words(words)) == "pt"
-
-
-def test_the_detector_reads_the_cleaned_lowercased_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    fixed = use(monkeypatch, FixedDetector(("en", 0.99)))
-    identify("HELLO <b>Dear</b> FRIEND visit https://example.com NOW")
-    assert [call.split() for call in fixed.calls] == [["hello", "dear", "friend", "visit", "now"]]
-
-
-def test_spanish_evidence_is_the_first_check_on_normalized_text() -> None:
-    per = round(1 / language._MARKER_SHARE)
-    assert language.spanish_evidence("gracias " + foreign_words(per - 1))
-    assert not language.spanish_evidence("gracias " + foreign_words(per))
-    assert not language.spanish_evidence("") and not language.spanish_evidence(foreign_words(3))
-    assert not language.spanish_evidence("xxurl xxphone hello")  # placeholders are not words
+    detector = stub(monkeypatch, english=1.0)
+    assert identify("gracias " + words(per - 1, 4 * per)) == "es" and detector.seen == []
+    assert identify("gracias " + words(per, 4 * per)) == "en" and len(detector.seen) == 1  # a share under it
+    assert language.spanish_evidence("gracias " + words(per - 1, 4 * per))
+    assert not language.spanish_evidence("gracias " + words(per, 4 * per))
+    assert not language.spanish_evidence("") and not language.spanish_evidence(words(3, 12))
+    assert not language.spanish_evidence("xxurl xxphone hola")  # placeholders are not words
     assert language.spanish_evidence("xxurl y xxphone")
 
 
+def test_the_detector_reads_the_cleaned_lowercased_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    detector = stub(monkeypatch, english=1.0)
+    identify("HELLO <b>Dear</b> FRIEND visit https://example.com NOWWW 600 123 456")
+    assert [text.split() for text in detector.seen] == [["hello", "dear", "friend", "visit", "now"]]
+
+
 def test_supported_languages() -> None:
-    assert is_supported(language.UNDETERMINED, ("en",)) and is_supported("es")
+    assert is_supported(UNDETERMINED, ("en",)) and is_supported("es")
     assert not is_supported("en") and not is_supported("") and is_supported("en", ("es", "en"))
-    assert language.SUPPORTED == ("es",) and language.UNDETERMINED == "und"
+    assert language.SUPPORTED == ("es",) and UNDETERMINED == "und"
+    assert language_name("en") == "inglés" and language_name("xx") == "xx"
 
 
 def test_the_real_detector_is_built_once_for_the_candidates() -> None:
     first = language.detector()
     assert language.detector() is first
     english = "I came across your profile and would love to connect about our product."
-    top = first.compute_language_confidence_values(english)[0]
-    assert top.language.iso_code_639_1.name.lower() == "en"
-    codes = {v.language.iso_code_639_1.name.lower() for v in first.compute_language_confidence_values(english)}
-    assert codes == set(language.CANDIDATES)
+    values = first.compute_language_confidence_values(english)
+    assert values[0].language.iso_code_639_1.name.lower() == "en"
+    assert {v.language.iso_code_639_1.name.lower() for v in values} == set(CANDIDATES)
