@@ -793,3 +793,85 @@ def test_the_progress_bar_counts_bytes_and_leaves_no_line(capsys: pytest.Capture
     err = capsys.readouterr().err
     assert err.startswith("\rclassifying:   0%") and "/123k [" in err and "B/s]" in err
     assert "100%" not in err and err.endswith("\r")  # cleared when done: the summary takes its place
+
+
+def test_people_are_named_only_in_format_people() -> None:
+    from intent.io.conversations import Sender
+    from intent.io.owner import Owner
+
+    def owner(found_by: str) -> Owner:
+        return Owner("Lucía Ferrer", frozenset(), frozenset(), found_by)
+
+    summary = batch.Summary(owner=owner("option"))
+    assert summary.format_people() == "  export of Lucía Ferrer (as given by --owner)"
+    summary = batch.Summary(owner=owner("export"))
+    summary.senders = [
+        Sender("Rodrigo", "", {LABELS[0]: 2}, 2, 1),
+        Sender("Ana", "", {LABELS[1]: 3}, 3, 1),
+        Sender("Bea", "", {LABELS[0]: 1, LABELS[1]: 1}, 2, 2),
+    ]
+    assert summary.format_people().split("\n") == [
+        "  export of Lucía Ferrer (the person in every conversation)",
+        "  pitched most: Rodrigo 2 · Bea 1",
+    ]
+    summary.incoming.update({LABELS[0]: 3})
+    summary.outgoing = 1_234
+    counts = summary.format("o.csv").split("\n")[1]
+    assert counts == (
+        f"  from others: {LABELS[0]} 3 · {LABELS[1]} 0 · {LABELS[2]} 0 · your own messages 1,234 "
+        "(labeled in the file, not counted here)"
+    )
+    assert "Lucía" not in summary.format("o.csv") and "Rodrigo" not in summary.format("o.csv")
+
+
+def test_directions_count_the_others_wants_and_the_owners_messages() -> None:
+    from intent.io.owner import Thread
+
+    def thread(direction: str) -> Thread:
+        return Thread("c1", "message", direction, "Luis", None, (), False, None, "")
+
+    summary = batch.Summary()
+    labeled: batch.Result = (LABELS[0], 0.9, False, (0.9, 0.05, 0.05), "ok", "es")
+    empty: batch.Result = (None, None, True, None, "empty", "")
+    for direction, result in [("incoming", labeled), ("incoming", empty), ("outgoing", labeled), ("unknown", labeled)]:
+        batch._count_direction(summary, thread(direction), result)
+    assert summary.incoming == {LABELS[0]: 1} and summary.outgoing == 1
+
+
+def test_check_inputs_takes_several_inputs(tmp_path: Path) -> None:
+    a = write_rows(tmp_path / "a.csv", [["text"], ["hola"]])
+    b = write_rows(tmp_path / "b.csv", [["mensaje", "id"], ["hola", "1"]], delimiter=";")
+    found = batch.check_inputs([str(a), str(b)], BatchOptions())
+    assert [(source.name, layout.text_columns) for source, layout in found] == [
+        ("a.csv", ("text",)),
+        ("b.csv", ("mensaje",)),
+    ]
+
+
+def test_parquet_rows_as_text_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    with_fixed_model(monkeypatch, TABLE)
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["sure spam", None, "unsure"], "n": [1, 2, None]}).to_parquet(path)
+    seen = Recorder()
+    out = tmp_path / "out.jsonl"
+    summary = classify_file(str(path), out, FIXED, BatchOptions(fmt="jsonl", chunk_size=2), observer=seen)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["text"], r["n"], r["status"]) for r in records] == [
+        ("sure spam", "1.0", "ok"),
+        ("", "2.0", "empty"),
+        ("unsure", "", "ok"),
+    ]
+    assert summary.rows == 3 and [source for source, _, _ in seen.rows] == ["in.parquet"] * 3
+    size = path.stat().st_size
+    assert seen.steps == [(size * 2 // 3, size), (size, size)]  # by rows read, in the file's bytes
+    empty = tmp_path / "empty.parquet"
+    pd.DataFrame({"text": pd.Series([], dtype="string")}).to_parquet(empty)
+    assert classify_file(str(empty), tmp_path / "o.csv", FIXED, BatchOptions()).rows == 0
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"PAR1" + b"\x00" * 20)
+    with pytest.raises(DataError, match=r"^damaged.parquet cannot be read as Parquet \("):
+        classify_file(str(damaged), tmp_path / "o2.csv", FIXED, BatchOptions())
+    with pytest.raises(DataError, match=r"^in.parquet has no column 'zz'. Its columns are: text, n\."):
+        classify_file(str(path), tmp_path / "o3.csv", FIXED, BatchOptions(text_column="zz"))

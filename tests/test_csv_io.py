@@ -479,3 +479,17 @@ def test_atomic_output_to_stdout_and_into_a_new_folder(tmp_path: Path, capsys: p
 
 def test_excel_csv_is_bom_semicolon_crlf() -> None:
     assert to_excel_csv('a,b\n1,"x\ny"\n'.encode("utf-8-sig")) == '\ufeffa;b\r\n1;"x\ny"\r\n'.encode()
+
+
+def test_a_cut_field_closed_by_the_last_byte_of_the_file() -> None:
+    """No line break at the end: the closing quote of a field cut while reading is the file's last character."""
+    data = 'id,text\n1,"' + "x" * 50 + '"'
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", max_field_chars=10)
+    (row,) = list(reader)
+    assert row.values == {"id": "1", "text": "x" * 10} and row.cut == ("text",) and reader.skipped == 0
+
+
+def test_every_skipped_row_is_counted() -> None:
+    reader = CsvReader(io.StringIO("a,b\n1,2,3\n4\n5,6,7\n"), "x.csv", ",", on_bad_lines="skip")
+    assert [r.values["a"] for r in reader] == ["4"]
+    assert reader.skipped == 2 and reader.skipped_lines == [2, 4]

@@ -428,3 +428,13 @@ def test_cli_dask_engine_on_linkedin_files_matches_the_local_engine(mini_model_p
         args = ["classify", str(source), "-o", str(out), "--engine", "dask", "--format", "csv", "--jobs", "2"]
         assert main([*args, "--model", str(mini_model_path), "--quiet"]) == 0
         assert dask_results(out) == local_results(source, mini_model_path, tmp_path / f"local-{case}.csv"), case
+
+
+def test_a_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from intent.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingExtraError, match=r"needs distributed, which is not installed\. Fix: .*intent\[dask\]"):
+        dask_engine._require_dask()

@@ -418,3 +418,13 @@ def test_a_damaged_member_is_named(tmp_path: Path) -> None:
     damaged = r"^messages.csv in .*export.zip is damaged \(.*\). Fix: download or copy it"
     with pytest.raises(DataError, match=damaged), source.open() as fh:
         fh.read()
+
+
+def test_a_large_member_is_read_whole_in_pieces(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    body = "CONTENT,FROM,TO\n" + "hola, qué tal,a,b\n".replace(", qué", " qué") * 20_000
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("messages.csv", body)
+    (source,) = resolve_sources(str(archive))
+    with source.open() as fh:
+        assert fh.read().decode() == body and len(body) > 1 << 18

@@ -277,8 +277,14 @@ def test_empty_messages_keep_their_place_in_a_batch(monkeypatch: pytest.MonkeyPa
     assert model.classify([]) == [] and model.predict_proba([]).shape == (0, 3)
     with pytest.raises(ValueError, match="message at position 2 is empty"):
         model.predict_proba(["a", "b", " "])
-    with pytest.raises(ValueError, match=r"^the message is empty"):
+    with pytest.raises(
+        ValueError,
+        match=r"^the message is empty once cleaned \(blank, or only markup, invisible or control characters\); "
+        r"there is nothing to classify\. Use classify\(\) for a per-message status instead\.$",
+    ):
         model.predict(" ")
+    with pytest.raises(ValueError, match=r"^message at position 1 is empty once cleaned"):
+        model.predict(["a", "<br>"])
 
 
 def test_messages_are_classified_in_chunks_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,6 +303,8 @@ def test_a_model_with_other_labels_is_refused() -> None:
 
 
 def test_steps_become_a_pipeline_only_when_asked(mini_model: IntentModel) -> None:
+    assert IntentModel(list(mini_model.steps.items())).threshold == 0.5  # the default
+    assert IntentModel(list(mini_model.steps.items())).metadata == {}
     model = IntentModel(list(mini_model.steps.items()), threshold=0.25, metadata={"k": 1})
     assert model._pipeline is None and model.threshold == 0.25 and model.metadata == {"k": 1}
     pipeline = model.pipeline
