@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FUZZ
+from conftest import FUZZ, default_sigint
 from intent.cli import main
 from intent.config import MAX_FIELD_CHARS
 from intent.errors import DataError
@@ -120,6 +120,7 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        preexec_fn=default_sigint,  # SIGINT reaches it even when pytest runs in the background
     )
     watchdog = threading.Timer(120, proc.kill)  # never hang the suite
     watchdog.start()
@@ -377,3 +378,87 @@ def test_a_training_stops_at_once_when_its_file_is_forgotten_and_when_the_server
         assert time.monotonic() - stopping < STOP_WITHIN
         assert not second & alive()  # the training's processes are gone with the server
         assert not list((tmp_path / "personal").glob("*.joblib"))  # stopped before it saved anything
+
+
+# ---- the real server's host checks, in this process (fast enough for `make mutate`) ----------------
+
+import http.client  # noqa: E402
+
+from intent.web import server as server_module  # noqa: E402
+
+
+@contextmanager
+def serving(
+    host: str,
+    model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    last_line: str = "intent: personal models",
+) -> Iterator[tuple[int, list[str]]]:
+    """`serve(host, port 0)` in a thread: yields its port and what it printed up to ``last_line``; stops
+    it as a signal would."""
+    servers: list[Any] = []
+    real = server_module._server_class
+
+    def capturing() -> Any:
+        class Captured(real()):  # type: ignore[misc]
+            def __init__(self, config: Any) -> None:
+                super().__init__(config)
+                servers.append(self)
+
+        return Captured
+
+    monkeypatch.setattr(server_module, "_server_class", capturing)
+    result: list[int] = []
+
+    def run() -> None:
+        result.append(serve(host, 0, model_path=model, quiet=True, personal_dir=tmp_path / "personal"))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    printed: list[str] = []
+    deadline = time.monotonic() + 60
+    while not any(line.startswith(last_line) for line in printed):
+        assert thread.is_alive() and time.monotonic() < deadline, printed
+        printed += capsys.readouterr().err.splitlines()
+        time.sleep(0.05)
+    (port,) = {int(m.group(1)) for line in printed if (m := re.search(r"the page is at \S+:(\d+)\s", line))}
+    try:
+        yield port, printed
+    finally:
+        servers[0].should_exit = True
+        thread.join(30)
+    assert result == [0] and not thread.is_alive()
+
+
+def get_health(port: int, host_header: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/api/health", headers={"Host": host_header})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_loopback_server_refuses_a_foreign_host(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """DNS rebinding: a page of another site that resolves to 127.0.0.1 sends its own name as Host."""
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path) as (port, printed):
+        assert f"intent: the page is at http://127.0.0.1:{port}  (Ctrl-C to stop)" in printed
+        assert not any("warning" in line for line in printed)
+        assert get_health(port, "attacker.example") == 400
+        assert get_health(port, f"attacker.example:{port}") == 400
+        assert get_health(port, f"127.0.0.1:{port}") == 200
+        assert get_health(port, f"localhost:{port}") == 200
+
+
+def test_a_server_open_to_the_network_warns_and_takes_any_host(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with serving("0.0.0.0", mini_model_path, monkeypatch, capsys, tmp_path, "intent: warning") as (port, printed):
+        assert f"intent: the page is at http://0.0.0.0:{port}  (Ctrl-C to stop)" in printed
+        (warning,) = [line for line in printed if "warning" in line]
+        assert warning.startswith("intent: warning: listening on 0.0.0.0, not only on this machine: anyone who")
+        assert get_health(port, "intent.lan") == 200  # the host list is for loopback only: here, any name
