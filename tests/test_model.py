@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intent.config import LABELS, MAX_CHARS
+from intent.config import LABELS, MAX_CHARS, RANDOM_SEED
 from intent.model import IntentModel, build_pipeline
 
 
@@ -293,6 +293,12 @@ def test_messages_are_classified_in_chunks_in_order(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(model, "CHUNK", 3)
     assert model.predict(list(table)) == [GATE if i % 2 == 0 else SPAM for i in range(7)]
     assert model.predict_proba(list(table)).shape == (7, 3)
+    results = model.classify(list(table), languages=None)  # each message keeps its own normalized text
+    assert [r.label for r in results] == [GATE if i % 2 == 0 else SPAM for i in range(7)]
+    seen: list[str] = []
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: seen.append(normalized) or True)
+    model.classify(list(table))
+    assert seen == list(table)
 
 
 def test_a_model_with_other_labels_is_refused() -> None:
@@ -329,18 +335,24 @@ def test_builders_wire_their_arguments() -> None:
 
     logreg = build_classifier("logreg", C=2.5, seed=7)
     assert isinstance(logreg, LogisticRegression) and (logreg.C, logreg.random_state) == (2.5, 7)
+    assert logreg.max_iter == 5000  # room to converge on a large corpus (the default 100 is not)
     svm = build_classifier("svm", C=0.3, seed=5)
     assert isinstance(svm, CalibratedClassifierCV) and svm.method == "sigmoid"
     assert (svm.estimator.C, svm.estimator.random_state) == (0.3, 5)
     assert (svm.cv.n_splits, svm.cv.shuffle, svm.cv.random_state) == (3, True, 5)
     with pytest.raises(ValueError, match=r"unknown classifier 'tree'; choose one of \('logreg', 'svm'\)"):
         build_classifier("tree")
-    pipe = build_pipeline("blank:es", False, (1, 3), (3, 4), "svm", 0.3, 5, structure=False)
+    pipe = build_pipeline("blank:xx", False, (1, 3), (3, 4), "svm", 0.3, 5, structure=False)
+    assert [name for name, _ in pipe.steps] == ["preprocess", "features", "classifier"]
     pre, features, classifier = (step for _, step in pipe.steps)
-    assert (pre.spacy_model, pre.drop_stopwords) == ("blank:es", False)
-    assert features.get_params()["structure"] is False
+    assert (pre.spacy_model, pre.drop_stopwords) == ("blank:xx", False)
+    params = features.get_params()
+    assert (params["word_ngram_range"], params["char_ngram_range"], params["structure"]) == ((1, 3), (3, 4), False)
     assert isinstance(classifier.estimator, CalibratedClassifierCV)
-    assert build_pipeline().steps[1][1].get_params()["structure"] is True
+    assert (classifier.estimator.estimator.C, classifier.estimator.cv.random_state) == (0.3, 5)
+    pre, features, classifier = (step for _, step in build_pipeline().steps)  # the defaults
+    assert (pre.spacy_model, pre.drop_stopwords, features.get_params()["structure"]) == ("blank:es", True, True)
+    assert (classifier.estimator.C, classifier.estimator.random_state) == (1.0, RANDOM_SEED)
 
 
 def test_the_model_reads_only_the_first_max_chars(mini_model: IntentModel) -> None:
