@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -272,13 +273,22 @@ class InProcessCluster:
     def register_plugin(self, plugin: Any) -> None:
         InProcessCluster.plugins.append(plugin)
 
+    @classmethod
+    def current(cls, allow_global: bool = True) -> Any:
+        raise ValueError("no distributed client: Dask schedules in this process")
+
 
 @pytest.fixture
-def in_process_dask(monkeypatch: pytest.MonkeyPatch) -> type[InProcessCluster]:
+def in_process_dask(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[InProcessCluster]]:
+    """Dask's synchronous scheduler runs the partitions: a thread pool would not survive the fork
+    `make mutate` makes for each mutant (its threads stay in the parent, and a compute waits forever)."""
+    import dask
+
     monkeypatch.setattr(distributed, "LocalCluster", InProcessCluster)
     monkeypatch.setattr(distributed, "Client", InProcessCluster)
     monkeypatch.setattr(InProcessCluster, "plugins", [])
-    return InProcessCluster
+    with dask.config.set(scheduler="synchronous"):
+        yield InProcessCluster
 
 
 @pytest.mark.parametrize("case", ["messages", "invitations", "several"])
