@@ -723,6 +723,23 @@ def test_many_skipped_lines_are_shortened() -> None:
     summary = batch.Summary(rows=1, skipped=12, skipped_lines={"f.csv": list(range(2, 14))})
     assert "  skipped in f.csv: line(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 …" in summary.format("o")
     assert batch._shown_lines([5]) == "5" and batch._shown_lines(list(range(10))).endswith("9")
+    assert batch._shown_lines(list(range(11))) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 …"
+
+
+def test_the_summary_rate_and_its_notes() -> None:
+    summary = batch.Summary(rows=10, seconds=0.5, export=True)
+    lines = summary.format("o.csv").split("\n")
+    assert lines[0] == "intent: 10 rows classified in 0.5s (20 messages/s) -> o.csv"
+    assert lines[-1] == (
+        "  whose export this is cannot be told, so directions are unknown and conversations are not combined. "
+        "Fix: pass --owner NAME_OR_PROFILE_URL."
+    )
+    assert batch.Summary(rows=10).format("o").startswith("intent: 10 rows classified in 0.0s (0 messages/s) -> o")
+    cut = batch.Summary(rows=1, cut=1).format("o").split("\n")[3]
+    assert cut == (
+        "  1 field(s) longer than 1,000,000 characters were cut while reading "
+        "(their start is kept; status truncated when it is the text)"
+    )
 
 
 def test_output_checks(tmp_path: Path) -> None:
@@ -762,8 +779,10 @@ def test_the_worker_window_keeps_order_with_a_pool(
 
 def test_worker_functions(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch, "_WORKER_MODEL", None)
-    with pytest.raises(AssertionError, match="worker not initialised"):
+    with pytest.raises(AssertionError, match=r"^worker not initialised$"):
         batch._classify_in_worker(["hola"])
+    with pytest.raises(AssertionError, match=r"^worker not initialised$"):
+        batch._worker_threshold()
     batch._init_worker(str(mini_model_path), 0.42, None)
     assert batch._worker_threshold() == 0.42 and batch._WORKER_LANGUAGES is None
     (result,) = batch._classify_in_worker(["no gracias"])
@@ -875,3 +894,15 @@ def test_parquet_rows_as_text_with_progress(tmp_path: Path, monkeypatch: pytest.
         classify_file(str(damaged), tmp_path / "o2.csv", FIXED, BatchOptions())
     with pytest.raises(DataError, match=r"^in.parquet has no column 'zz'. Its columns are: text, n\."):
         classify_file(str(path), tmp_path / "o3.csv", FIXED, BatchOptions(text_column="zz"))
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from intent.errors import MissingExtraError
+
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["hola"]}).to_parquet(path)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(MissingExtraError, match=r"^Parquet input needs pyarrow.parquet, .*intent\[parquet\]"):
+        classify_file(str(path), tmp_path / "o.csv", FIXED, BatchOptions())

@@ -493,3 +493,26 @@ def test_every_skipped_row_is_counted() -> None:
     reader = CsvReader(io.StringIO("a,b\n1,2,3\n4\n5,6,7\n"), "x.csv", ",", on_bad_lines="skip")
     assert [r.values["a"] for r in reader] == ["4"]
     assert reader.skipped == 2 and reader.skipped_lines == [2, 4]
+
+
+def test_the_mixed_codec_is_a_whole_codec() -> None:
+    """The search function itself (Python caches what it returns, so each part is checked here)."""
+    assert csv_io._mixed_codec("utf-8") is None
+    info = csv_io._mixed_codec(MIXED_ENCODING)
+    assert info is not None and info.name == MIXED_ENCODING
+    data = "\ufeffcafé ".encode() + b"\xe9\x80"
+    assert info.decode(data) == ("café é€", len(data))
+    decoder = info.incrementaldecoder()
+    assert decoder.errors == "intent_cp1252_fallback"
+    assert decoder.decode(data[:7]) + decoder.decode(data[7:], final=True) == "café é€"
+    assert info.encode("ñ") == ("\ufeffñ".encode(), 1)  # writes as utf-8-sig (intent never writes with it)
+    encoder = info.incrementalencoder()
+    assert encoder.encode("ñ") == "\ufeffñ".encode()
+    assert info.streamreader(io.BytesIO("ñ".encode())).read() == "ñ"
+    written = io.BytesIO()
+    info.streamwriter(written).write("ñ")
+    assert written.getvalue() == "\ufeffñ".encode()
+
+
+def test_excel_conversion_keeps_crlf_inside_fields() -> None:
+    assert to_excel_csv(b'a,b\r\n1,"x\r\ny"\r\n') == '\ufeffa;b\r\n1;"x\r\ny"\r\n'.encode()

@@ -338,12 +338,12 @@ def test_a_zip_is_known_by_its_bytes_or_its_name(tmp_path: Path) -> None:
 def test_the_shallowest_copy_of_each_export_file_is_read(tmp_path: Path) -> None:
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("a/b/messages.csv", "CONTENT,FROM,TO\ndeep,a,b\n")
-        zf.writestr("a/MESSAGES.CSV", "CONTENT,FROM,TO\nshallow,a,b\n")
+        zf.writestr("a/a/messages.csv", "CONTENT,FROM,TO\ndeep,a,b\n")  # first by name, but deeper
+        zf.writestr("a/messages.csv", "CONTENT,FROM,TO\nshallow,a,b\n")
         zf.writestr("a/b/c/invitations.csv", "From,To,Message\na,b,hola\n")
         zf.writestr("a/", "")
     sources = resolve_sources(str(archive))
-    assert [s.name for s in sources] == ["MESSAGES.CSV", "invitations.csv"]
+    assert [s.name for s in sources] == ["messages.csv", "invitations.csv"]
     with sources[0].open() as fh:
         assert b"shallow" in fh.read()
 
@@ -427,4 +427,34 @@ def test_a_large_member_is_read_whole_in_pieces(tmp_path: Path) -> None:
         zf.writestr("messages.csv", body)
     (source,) = resolve_sources(str(archive))
     with source.open() as fh:
-        assert fh.read().decode() == body and len(body) > 1 << 18
+        pieces = list(iter(lambda: fh.read(5000), b""))  # read as the CSV reader reads: a piece at a time
+    assert b"".join(pieces).decode() == body and len(body) > 1 << 18
+
+
+def test_an_encrypted_export_says_how_to_read_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        resolve_sources(str(encrypted_zip(tmp_path / "export.zip")))
+    assert str(caught.value) == (
+        f"{tmp_path / 'export.zip'} is password-protected (encrypted): intent cannot read it. Fix: unzip it with "
+        "its password and give intent the folder, or its messages.csv."
+    )
+
+
+def test_a_member_in_an_unknown_compression_is_named(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("messages.csv", MESSAGES_CSV)
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
+        at = data.find(signature)
+        data[at + offset] = 99
+    archive.write_bytes(bytes(data))
+    (source,) = resolve_sources(str(archive))
+    with pytest.raises(DataError, match=r"^messages.csv in .*export.zip cannot be read \(.*\). Fix: download or copy"):
+        source.open()
+
+
+def test_a_damaged_zip_on_stdin_is_named_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(truncated_zip(tmp_path / "t.zip").read_bytes())))
+    with pytest.raises(DataError, match=r"^stdin is not a readable zip archive: it is damaged or incomplete"):
+        resolve_sources("-")

@@ -46,6 +46,7 @@ def run(app: Any, scope_: dict[str, Any], body: list[bytes] | None = None) -> li
 
 def status_and_json(sent: list[Message]) -> tuple[int, dict[str, Any]]:
     start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     headers = dict(start["headers"])
     assert headers[b"content-type"] == b"application/json" and headers[b"content-length"] == str(len(body)).encode()
     return start["status"], json.loads(body)
@@ -85,6 +86,7 @@ def test_too_large_messages() -> None:
         "or start the server with a larger --max-upload-mb."
     )
     assert too_large_message(None, 3_000_000).startswith("The request is too large; the limit is 3 MB. Fix:")
+    assert too_large_message(1_050_000, 1_500_000).startswith("The request is 1.1 MB; the limit is 2 MB.")
 
 
 @pytest.mark.parametrize(("length", "status"), [(100, 200), (101, 413)])
