@@ -53,13 +53,16 @@ def status_and_json(sent: list[Message]) -> tuple[int, dict[str, Any]]:
 
 
 class Echo:
-    """Reads the whole body, then answers 200 with its length (or ``status`` when reading failed)."""
+    """Reads the whole body, then answers 200 with its length (or ``on_error`` when reading failed, and
+    then re-raises the error when ``reraise``, as Starlette's error middleware does)."""
 
-    def __init__(self, on_error: int | None = None) -> None:
-        self.on_error, self.calls = on_error, 0
+    def __init__(self, on_error: int | None = None, reraise: bool = False) -> None:
+        self.on_error, self.reraise, self.calls = on_error, reraise, 0
+        self.seen: list[Any] = []
 
     async def __call__(self, scope_: dict[str, Any], receive: Any, send: Any) -> None:
         self.calls += 1
+        self.seen.append((scope_, receive, send))
         size = 0
         try:
             while True:
@@ -72,6 +75,8 @@ class Echo:
                 raise
             await send({"type": "http.response.start", "status": self.on_error, "headers": []})
             await send({"type": "http.response.body", "body": b"app's own answer"})
+            if self.reraise:
+                raise
             return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"1")]})
         await send({"type": "http.response.body", "body": str(size).encode()})
@@ -206,3 +211,64 @@ def test_an_error_after_the_answer_started_sends_nothing_more(caplog: pytest.Log
     with pytest.raises(ValueError):
         run(ErrorShieldMiddleware(Boom()), scope(kind="lifespan"))
     assert run(ErrorShieldMiddleware(Echo()), scope("GET"))[0]["status"] == 200
+
+
+@pytest.mark.parametrize("middleware", [BodyLimitMiddleware, SecurityHeadersMiddleware, ErrorShieldMiddleware])
+def test_other_traffic_reaches_the_app_untouched(middleware: Any) -> None:
+    app = Echo()
+    wrapped = middleware(app, 1) if middleware is BodyLimitMiddleware else middleware(app)
+    lifespan = scope(kind="lifespan")
+    run(wrapped, lifespan)
+    ((got, receive, send),) = app.seen
+    assert got is lifespan and callable(receive) and callable(send)
+    assert receive.__name__ == "receive" and send.__name__ == "send"  # the server's own, not wrapped
+
+
+def test_an_app_that_answers_then_reraises_gets_one_413() -> None:
+    sent = run(BodyLimitMiddleware(Echo(on_error=500, reraise=True), 10), scope(), [b"x" * 8, b"x" * 8])
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert status_and_json(sent) == (413, {"detail": too_large_message(None, 10), "code": "too_large"})
+
+
+class StartsThenReads:
+    """Starts its answer, then reads the body (a streaming handler)."""
+
+    async def __call__(self, scope_: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while (await receive()).get("more_body"):
+            pass
+
+
+def test_a_limit_hit_after_the_answer_started_adds_nothing() -> None:
+    sent = run(BodyLimitMiddleware(StartsThenReads(), 10), scope(), [b"x" * 8, b"x" * 8])
+    assert sent == [{"type": "http.response.start", "status": 200, "headers": []}]
+
+
+def test_an_answer_without_headers_gets_the_security_headers() -> None:
+    async def bare(scope_: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204})
+
+    assert run(SecurityHeadersMiddleware(bare), scope("GET"))[0]["headers"] == SECURITY_HEADERS
+
+
+def test_the_origin_is_compared_with_the_scheme_and_host_of_the_request() -> None:
+    https = scope("POST", {"Origin": "https://intent.lan", "Host": "intent.lan"}) | {"scheme": "https"}
+    assert run(SameOriginMiddleware(Echo()), https)[0]["status"] == 200
+    no_scheme = scope("POST", {"Origin": "http://intent.lan", "Host": "intent.lan"})
+    del no_scheme["scheme"]  # a server that does not say: http
+    assert run(SameOriginMiddleware(Echo()), no_scheme)[0]["status"] == 200
+    no_host = scope("POST", {"Origin": "http://"})
+    assert run(SameOriginMiddleware(Echo()), no_host)[0]["status"] == 200
+    refused = run(SameOriginMiddleware(Echo()), scope("POST", {"Sec-Fetch-Site": "cross-site"}))
+    body = status_and_json(refused)[1]
+    assert body["detail"] == (
+        "Refused: this request came from a page of another site. The page and the API accept uploads "
+        "and changes only from their own page (or from tools such as curl)."
+    )
+
+
+def test_the_logged_traceback_is_the_frames_as_python_prints_them(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="intent.web"):
+        run(ErrorShieldMiddleware(Boom()), scope("POST"))
+    frames = caplog.records[0].getMessage().split("\n")[1:-1]
+    assert frames and all(line.startswith(('  File "', "    ")) for line in frames)

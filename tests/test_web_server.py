@@ -4,6 +4,7 @@ server under a hostile upload stays responsive and stops cleanly."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -80,6 +81,34 @@ def test_serve_refuses_bad_settings_before_listening(kwargs: dict[str, object], 
 
     with pytest.raises(IntentError, match=message):
         serve("127.0.0.1", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_upload_mb": 0.5}, {"max_texts": 1}, {"max_chars": 1}, {"max_job_memory_mb": 0.5}, {"jobs": 1}],
+)
+def test_the_smallest_settings_are_accepted(kwargs: dict[str, object]) -> None:
+    """Each setting at its lowest allowed value passes its check: the next check (the port) is what refuses."""
+    with pytest.raises(DataError, match=r"^--port must be between 0 and 65535, got 65536\.$"):
+        serve("127.0.0.1", 65536, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bind_checks_the_port_and_the_host() -> None:
+    with pytest.raises(DataError, match=r"^--port must be between 0 and 65535, got -1\.$"):
+        bind("127.0.0.1", -1)
+    try:
+        bind("127.0.0.1", 65535).close()  # the highest port is a port
+    except DataError as exc:
+        assert "already in use" in str(exc)
+    with pytest.raises(DataError, match=r"^--host 'no-such-host\.invalid' is not an address of this machine \("):
+        bind("no-such-host.invalid", 0)
+    with pytest.raises(DataError, match=r"^Cannot listen on 192\.0\.2\.1:0 \(.+\)\.$"):  # TEST-NET: not ours
+        bind("192.0.2.1", 0)
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockname()[0] == "127.0.0.1" and sock.get_inheritable()  # this host only; kept by children
+    finally:
+        sock.close()
 
 
 def test_cli_serve_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -395,6 +424,7 @@ def serving(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     last_line: str = "intent: personal models",
+    **settings: Any,
 ) -> Iterator[tuple[int, list[str]]]:
     """`serve(host, port 0)` in a thread: yields its port and what it printed up to ``last_line``; stops
     it as a signal would."""
@@ -413,7 +443,8 @@ def serving(
     result: list[int] = []
 
     def run() -> None:
-        result.append(serve(host, 0, model_path=model, quiet=True, personal_dir=tmp_path / "personal"))
+        settings.setdefault("quiet", True)
+        result.append(serve(host, 0, model_path=model, personal_dir=tmp_path / "personal", **settings))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -462,3 +493,25 @@ def test_a_server_open_to_the_network_warns_and_takes_any_host(
         (warning,) = [line for line in printed if "warning" in line]
         assert warning.startswith("intent: warning: listening on 0.0.0.0, not only on this machine: anyone who")
         assert get_health(port, "intent.lan") == 200  # the host list is for loopback only: here, any name
+
+
+def test_the_server_runs_with_the_settings_given_and_logs_as_asked(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = logging.getLogger("intent.web")
+    limits = {"max_upload_mb": 3, "max_texts": 7, "max_chars": 500}
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path, quiet=False, **limits) as (port, out):
+        assert f"intent: personal models trained on the page are saved in {tmp_path / 'personal'}" in out
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/health")
+        health = json.loads(connection.getresponse().read())
+        connection.close()
+        assert health["limits"] == {"max_upload_bytes": 3_000_000, "max_texts": 7, "max_chars": 500}
+        assert health["personal"]["dir"] == str(tmp_path / "personal")
+        log.info("an info line")
+        assert "INFO:     an info line" in capsys.readouterr().err.splitlines()
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path):  # quiet: warnings only
+        log.info("not shown")
+        log.warning("a warning")
+        err = capsys.readouterr().err.splitlines()
+        assert "not shown" not in "\n".join(err) and err.count("WARNING:     a warning") == 1
