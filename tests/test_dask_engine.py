@@ -329,6 +329,7 @@ def test_the_partition_joins_subject_and_content_as_the_local_reader(
             "status": ["a", "b", "c", "d", "e"],
         },
         dtype="string",
+        index=range(10, 15),  # a partition's index need not start at 0
     )
     names = _prediction_names(list(pdf.columns))
     out = dask_engine._classify_partition(
@@ -342,6 +343,7 @@ def test_the_partition_joins_subject_and_content_as_the_local_reader(
     assert out["confidence"].isna().tolist() == [False, False, True, False, True]
     assert str(out["intent"].dtype) == "string" and str(out["confidence"].dtype) == "float64"
     assert str(out["uncertain"].dtype) == "bool" and str(out["language"].dtype) == "string"
+    assert str(out["status_pred"].dtype) == "string" and list(out.index) == list(pdf.index)
     probs = out[[f"proba_{label}" for label in LABELS]]
     assert probs.iloc[0].sum() == pytest.approx(1.0) and probs.iloc[2].isna().all()
     assert [bool(code) for code in out["language"]] == [True, True, False, True, False]  # none for an empty row
@@ -361,6 +363,11 @@ def test_classify_dataframe_adds_the_columns_lazily(mini_model_path: Path, monke
     assert labeled.npartitions == 2
     done = labeled.compute(scheduler="sync")
     assert list(done["intent"]) == list(pdf["intent"]) and done["uncertain"].all()
+    assert dict(done.dtypes) == dict(labeled.dtypes)  # the declared meta is what the partitions hold
+    assert list(done["status"])[3] == "empty"  # the default empty status
+    monkeypatch.setenv("INTENT_MODEL", str(mini_model_path))  # no model named: the default one
+    default = dask_engine.classify_dataframe(ddf, "text").compute(scheduler="sync")
+    assert list(default["intent_pred"]) == list(done["intent_pred"])
     with pytest.raises(DataError, match=r"no column \['missing'\] in the data \(columns: intent, text\)"):
         dask_engine.classify_dataframe(ddf, ("text", "missing"), model=mini_model_path)
 
@@ -448,3 +455,122 @@ def test_a_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(MissingExtraError, match=r"needs distributed, which is not installed\. Fix: .*intent\[dask\]"):
         dask_engine._require_dask()
+
+
+def cp1252_file(path: Path, rows: int = 12) -> list[list[str]]:
+    """Excel in Spanish: cp1252, ";" between fields, CRLF, quoted fields holding ";", "," and line breaks."""
+    records = [["id", "mensaje", "nota"]]
+    for i in range(rows):
+        text = f"línea {i}; con coma, y €\r\nsegunda línea" if i % 3 == 0 else f"mensaje {i}, sin más"
+        records.append([f"r{i:02d}", text, "ñ" * (i % 4)])
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(records)
+    return records
+
+
+def test_parts_of_an_excel_file_read_back_whole(tmp_path: Path) -> None:
+    from intent.io.csv_io import CsvReader
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "excel.csv"
+    records = cp1252_file(path)
+    parts = csv_parts(path, target_bytes=1)  # every record reaches the target: one record per part
+    assert len(parts) == len(records) - 1 and all(p.end > p.start for p in parts)
+    assert {(p.encoding, p.delimiter, p.columns) for p in parts} == {("cp1252", ";", ("id", "mensaje", "nota"))}
+    with path.open(encoding="cp1252", newline="") as fh:
+        lines = [row.line for row in CsvReader(fh, "excel.csv", ";")]
+    assert [p.line for p in parts] == lines  # each part knows the line its first record starts on
+    frames = [read_csv_part(p) for p in parts]
+    assert [list(r) for f in frames for r in f.itertuples(index=False)] == records[1:]  # CRLF inside kept
+    assert all(set(map(str, f.dtypes)) == {"string"} for f in frames)
+
+
+def test_a_part_ends_at_the_first_record_that_reaches_the_target(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "even.csv"
+    path.write_bytes(b"id,text\n" + b"".join(b"%02d,abcdefg\n" % i for i in range(8)))  # records of 11 bytes
+    assert [p.end - p.start for p in csv_parts(path, target_bytes=11)] == [11] * 8
+    assert [p.end - p.start for p in csv_parts(path, target_bytes=12)] == [22] * 4
+    assert [p.line for p in csv_parts(path, target_bytes=22)] == [2, 4, 6, 8]
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(b"id,text\n")
+    (part,) = csv_parts(header_only, target_bytes=1)
+    assert (part.start, part.end, part.line) == (8, 8, 2)
+
+
+def test_malformed_rows_of_a_part_are_listed_ten_at_most(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "bad.csv"
+    path.write_text("id,text\n1,ok\n" + "x,y,z\n" * 12, encoding="utf-8")
+    (part,) = csv_parts(path, target_bytes=1 << 20)
+    with pytest.raises(DataError) as caught:
+        read_csv_part(part)
+    assert str(caught.value) == (
+        "bad.csv, line(s) 3, 4, 5, 6, 7, 8, 9, 10, 11, 12: malformed row(s) (more fields than the header, or a broken "
+        "quote). Fix: repair them, or classify with the local engine, which can skip them (--on-bad-lines skip)."
+    )
+
+
+def test_a_broken_quote_stops_the_cutting(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "quote.csv"
+    path.write_text('id,text\n1,a\n2,b\n3,"x"y\n4,c\n5,d\n', encoding="utf-8")
+    parts = csv_parts(path, target_bytes=1)
+    assert [p.line for p in parts] == [2, 3, 4]  # the rest, from the broken record on, is one part
+    assert parts[-1].end == path.stat().st_size
+
+
+def test_a_bad_header_is_named_by_its_file(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "dupes.csv"
+    path.write_text("a,a\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^dupes\.csv: duplicate column names a\."):
+        csv_parts(path, target_bytes=1)
+
+
+def test_the_model_travels_as_bytes_and_loads_once(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import tempfile
+
+    monkeypatch.setattr(dask_engine, "_MODELS", {})
+    folders: list[str] = []
+    real = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: folders.append(real(**kw)) or folders[-1])
+    blob = mini_model_path.read_bytes()
+    sha = hashlib.sha256(blob).hexdigest()
+    model = dask_engine._model_from_bytes(blob, sha)  # no .json beside the copy: trusted by its hash
+    assert model.predict("no gracias") in LABELS and dask_engine._model_from_bytes(blob, sha) is model
+    assert len(folders) == 1 and not Path(folders[0]).exists()  # the copy is gone once loaded
+    assert dask_engine._worker_model(str(mini_model_path), "not-a-known-hash").threshold == model.threshold
+    assert dask_engine._worker_model(None, sha) is model
+
+
+def test_dask_runs_say_their_rate_and_size_their_partitions() -> None:
+    from intent.io.dask_engine import MIN_PARTITION_BYTES, DaskRun, partition_bytes
+
+    assert DaskRun(10, 2, 4.0, Path("out")).format() == (
+        "intent: 10 rows in 2 partitions classified on Dask in 4.0s (2 messages/s) -> out/"
+    )
+    assert "(0 messages/s)" in DaskRun(10, 2, 0.0, Path("out")).format()
+    assert partition_bytes(10 << 20, 0) == 10 << 20 and isinstance(partition_bytes(100 << 20, 3), int)
+    assert partition_bytes(MIN_PARTITION_BYTES * 8 + 7, 2) == MIN_PARTITION_BYTES
+
+
+def test_parquet_in_and_csv_out_on_dask_keep_every_column(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: type[InProcessCluster]
+) -> None:
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["no gracias", None, "curso por 99€"], "n": [1.5, None, 3.0]}).to_parquet(source)
+    out = tmp_path / "parts"
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv")
+    with next(out.iterdir()).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    local = tmp_path / "local.csv"
+    classify_file(str(source), local, mini_model_path, BatchOptions())
+    with local.open(encoding="utf-8", newline="") as fh:
+        expected = list(csv.DictReader(fh))
+    assert rows == expected and rows[1]["n"] == "" and rows[1]["status"] == "empty"
