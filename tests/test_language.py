@@ -282,3 +282,11 @@ def test_the_real_detector_is_built_once_for_the_candidates() -> None:
     values = first.compute_language_confidence_values(english)
     assert values[0].language.iso_code_639_1.name.lower() == "en"
     assert {v.language.iso_code_639_1.name.lower() for v in values} == set(CANDIDATES)
+
+
+def test_placeholders_and_dotted_names_add_no_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    per = round(1 / language._MARKER_SHARE)
+    assert language.spanish_evidence("gracias " + words(per - 1, 4 * per) + " xxurl")  # still one in twenty
+    detector = stub(monkeypatch, english=1.0)
+    assert identify("wonderful offers here superdeals-shop.example") == UNDETERMINED  # three words
+    assert detector.seen == []

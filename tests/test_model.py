@@ -293,6 +293,7 @@ def test_messages_are_classified_in_chunks_in_order(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(model, "CHUNK", 3)
     assert model.predict(list(table)) == [GATE if i % 2 == 0 else SPAM for i in range(7)]
     assert model.predict_proba(list(table)).shape == (7, 3)
+    assert model.predict(list(table)[:5]) == [GATE, SPAM, GATE, SPAM, GATE]  # two chunks
     results = model.classify(list(table), languages=None)  # each message keeps its own normalized text
     assert [r.label for r in results] == [GATE if i % 2 == 0 else SPAM for i in range(7)]
     seen: list[str] = []
@@ -336,6 +337,8 @@ def test_builders_wire_their_arguments() -> None:
     logreg = build_classifier("logreg", C=2.5, seed=7)
     assert isinstance(logreg, LogisticRegression) and (logreg.C, logreg.random_state) == (2.5, 7)
     assert logreg.max_iter == 5000  # room to converge on a large corpus (the default 100 is not)
+    default = build_classifier()
+    assert isinstance(default, LogisticRegression) and (default.C, default.random_state) == (1.0, RANDOM_SEED)
     svm = build_classifier("svm", C=0.3, seed=5)
     assert isinstance(svm, CalibratedClassifierCV) and svm.method == "sigmoid"
     assert (svm.estimator.C, svm.estimator.random_state) == (0.3, 5)

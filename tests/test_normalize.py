@@ -238,3 +238,11 @@ def test_fold_accents_cases() -> None:
     assert fold_accents("n\u0303 N\u0303 a\u0303") == "ñ Ñ a"  # a tilde typed apart stays only on n
     assert fold_accents("\u0303inicio") == "inicio"  # a mark with nothing before it
     assert fold_accents("café 🚀") == "cafe 🚀"
+
+
+def test_the_fast_paths_change_no_result() -> None:
+    assert mask("ve a http://intranet/app ya") == "ve a xxurl ya"  # a link without a dot
+    assert mask("cuesta 5 euro\u017f") == "cuesta xxmoney"  # the long s, inside the amount
+    assert fold_accents("X\u0303 n\u0303") == "X ñ"  # a tilde typed apart stays only on n
+    damaged = "reuniÃ³n &amp;amp;amp; fin"  # mojibake, and an entity escaped three times
+    assert repair(damaged) == "reunión &amp; fin"  # entities are undone twice, never by the mojibake repair
