@@ -161,16 +161,16 @@ def bounded_records(data: str, delimiter: str, cap: int) -> list[object]:
             out.append(fields)
 
 
-CSV_SOUP = st.lists(st.sampled_from(["a", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60).map(
-    "".join
-)
+CSV_SOUP = st.lists(
+    st.sampled_from(["a", "X", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60
+).map("".join)
 
 
 @given(
     data=CSV_SOUP,
     delimiter=st.sampled_from([",", ";"]),
-    cap=st.sampled_from([1, 2, 5, 10**9]),
-    piece=st.sampled_from([3, 7, 1 << 16]),
+    cap=st.sampled_from([1, 2, 3, 5, 10**9]),
+    piece=st.sampled_from([1, 2, 3, 7, 1 << 16]),
 )
 def test_bounded_reading_is_the_csv_module_with_fields_cut(data: str, delimiter: str, cap: int, piece: int) -> None:
     """Whatever the text (quotes, CR, LF, broken rows), the bounded reader sees the records the csv
