@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 IN  ?= src/intent/samples/linkedin_export
 OUT ?= reports/classified.csv
 
-.PHONY: train test fuzz lint classify evaluate serve bench clean-venv help
+.PHONY: train test fuzz mutate lint classify evaluate serve bench clean-venv help
 
 help:
 	@echo "make train     train on data/, write models/intent-es.joblib and its report"
 	@echo "make test      run all tests (unit, data check, end-to-end)"
 	@echo "make fuzz      the tests with long random fuzzing and 100 MB inputs (slow)"
+	@echo "make mutate    mutation testing of the core modules (slow): reports/mutation.md"
 	@echo "make lint      ruff + mypy"
 	@echo "make evaluate  evaluation reports of the shipped model on data/test.csv and the challenge test split"
 	@echo "make classify  classify a CSV or LinkedIn export: make classify IN=... OUT=..."
@@ -29,11 +30,20 @@ train: $(STAMP)
 	$(PY) train.py --force $(if $(DATA),$(foreach f,$(DATA),--data $(f)))
 
 test: $(STAMP)
-	@.ci/install-browser >/dev/null || echo "make test: no Chromium, so the browser test is skipped (see .ci/install-browser)"
+	@[ "$$INTENT_SKIP_BROWSER" = 1 ] || .ci/install-browser >/dev/null \
+		|| echo "make test: no Chromium (see .ci/install-browser), so the browser test will fail; INTENT_SKIP_BROWSER=1 skips it"
 	$(PY) -m pytest
 
 fuzz: $(STAMP)
 	INTENT_FUZZ=1 $(PY) -m pytest -x
+
+# Mutation testing ([tool.mutmut] in pyproject.toml, tests/mutation/): from scratch each time, since
+# mutmut keeps a mutant's verdict while its function is unchanged, even when the tests change.
+# `.venv/bin/mutmut run` alone re-tests only the functions changed since the last run.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(PY) tests/mutation/report.py
 
 evaluate: $(STAMP)
 	$(VENV)/bin/intent evaluate $(DATA) --force

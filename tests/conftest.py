@@ -1,4 +1,5 @@
-"""Shared fixtures: the tiny hand-written corpus and a model trained on it.
+"""Shared fixtures: the tiny hand-written corpus and a model trained on it, models with fixed
+probabilities for testing policy, and every test isolated from the user's INTENT_MODEL.
 
 Hypothesis runs a short, deterministic profile under `make test` ("ci") and a long random
 one under `make fuzz` (INTENT_FUZZ=1), which also scales the size-based fault tests up.
@@ -6,20 +7,36 @@ one under `make fuzz` (INTENT_FUZZ=1), which also scales the size-based fault te
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import os
+import shutil
+import signal
+import tempfile
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from tqdm import tqdm
 
-from intent.config import LABELS, SAMPLE_EXPORT
+import fixture_cache
+from intent.config import LABELS, MODEL_ENV_VAR, SAMPLE_EXPORT
 from intent.io.owner import name_key
 from intent.learn.personal import PersonalSettings
 from intent.model import IntentModel, Prediction, build_pipeline
 from intent.model_io import save_model
+from intent.text.preprocess import NORMALIZED
+
+# `make mutate` forks this process once per mutant: tqdm's default lock is a semaphore shared
+# across forks (a mutant stopped while holding it would block every other), and its monitor
+# thread does not survive a fork. In tests, progress bars use a lock of their own process.
+tqdm.set_lock(threading.RLock())
+tqdm.monitor_interval = 0
 
 FUZZ = os.environ.get("INTENT_FUZZ") == "1"
 settings.register_profile(
@@ -29,6 +46,17 @@ settings.register_profile("fuzz", max_examples=2000, deadline=None, suppress_hea
 settings.load_profile("fuzz" if FUZZ else "ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_model_from_the_environment() -> Iterator[None]:
+    """A user's INTENT_MODEL never reaches a test, a fixture or a subprocess they start: a test
+    that wants a model names it, or sets the variable itself (with monkeypatch)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(MODEL_ENV_VAR, raising=False)
+        yield
+
+
 MINI_CORPUS = FIXTURES / "mini_corpus.csv"
 MINI_CHALLENGE = FIXTURES / "mini_challenge.csv"
 #: Messages to Lucía Ferrer (the sample export's owner) written for the personal-model tests, with the label
@@ -61,17 +89,38 @@ def mini_data() -> tuple[list[str], list[str]]:
     return read_mini()
 
 
+def default_sigint() -> None:
+    """For ``subprocess.Popen(preexec_fn=...)``: the child handles Ctrl-C as an interactive one does.
+
+    A shell starts background jobs (``make test &``, nohup, some CI runners) with SIGINT ignored,
+    and an ignored signal stays ignored across exec: a test that sends SIGINT to its child would
+    then see nothing happen. Its own child is reset to the default, so the test means the same
+    wherever pytest runs."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# Trained and saved once per process (fixture_cache says why).
+_MINI = fixture_cache.ONCE
+
+
 @pytest.fixture(scope="session")
 def mini_model(mini_data: tuple[list[str], list[str]]) -> IntentModel:
-    texts, labels = mini_data
-    pipeline = build_pipeline(C=10.0).fit(texts, labels)
-    return IntentModel(pipeline, threshold=0.5, metadata={"name": "mini"})
+    if "model" not in _MINI:
+        texts, labels = mini_data
+        pipeline = build_pipeline(C=10.0).fit(texts, labels)
+        _MINI["model"] = IntentModel(pipeline, threshold=0.5, metadata={"name": "mini"})
+    model: IntentModel = _MINI["model"]
+    return model
 
 
 @pytest.fixture(scope="session")
-def mini_model_path(mini_model: IntentModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "mini.joblib"
-    save_model(mini_model, path)
+def mini_model_path(mini_model: IntentModel) -> Path:
+    if "path" not in _MINI:
+        folder = Path(tempfile.mkdtemp(prefix="intent-mini-model-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        save_model(mini_model, folder / "mini.joblib")
+        _MINI["path"] = folder / "mini.joblib"
+    path: Path = _MINI["path"]
     return path
 
 
@@ -168,3 +217,44 @@ class StubModel:
 @pytest.fixture
 def stub_model() -> type[StubModel]:
     return StubModel
+
+
+class _TextsAsRows:
+    """A preprocess step that passes each text through as its normalized text (column NORMALIZED)."""
+
+    spacy_model = "stub"
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), NORMALIZED + 1), dtype=object)
+        for i, text in enumerate(texts):
+            out[i, :] = text
+        return out
+
+
+class _Identity:
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+class _FixedClassifier:
+    """``predict_proba`` from a table keyed by text, in the column order of ``classes_``."""
+
+    def __init__(self, table: dict[str, tuple[float, float, float]], classes: tuple[str, ...]) -> None:
+        self.table, self.classes_ = table, np.array(classes)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        rows = [dict(zip(LABELS, self.table[text], strict=True)) for text in X[:, NORMALIZED]]
+        return np.array([[row[c] for c in self.classes_] for row in rows])
+
+
+def fixed_model(
+    table: dict[str, tuple[float, float, float]],
+    threshold: float = 0.6,
+    classes: tuple[str, ...] = tuple(reversed(LABELS)),
+) -> IntentModel:
+    """A real `IntentModel` (its policy: labels, confidence, thresholds, statuses) over steps that
+    give each known text fixed probabilities (``table`` in LABELS order). The classifier's columns
+    come in another order than LABELS by default, as a trained one's may."""
+    classifier = _FixedClassifier(table, classes)
+    steps = [("preprocess", _TextsAsRows()), ("features", _Identity()), ("classifier", classifier)]
+    return IntentModel(steps, threshold=threshold, metadata={"name": "fixed"})

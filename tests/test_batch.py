@@ -6,6 +6,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -283,7 +284,7 @@ import time  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conftest import FUZZ  # noqa: E402
+from conftest import FUZZ, default_sigint  # noqa: E402
 from intent.errors import IntentError  # noqa: E402
 
 FIELD = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00\r"), max_size=60)
@@ -424,6 +425,7 @@ def test_signal_during_classify_leaves_no_output(
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,  # SIGINT reaches it even when pytest runs in the background
     )
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".partial") for p in tmp_path.iterdir()):
@@ -529,3 +531,378 @@ def test_the_output_has_the_usual_file_mode(tmp_path: Path, mini_model_path: Pat
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+# ---- the counts, columns and rules of a run, on fixed probabilities ---------------------------
+
+from conftest import fixed_model  # noqa: E402
+from intent import api  # noqa: E402
+from intent import model as model_module  # noqa: E402
+from intent.config import LABELS  # noqa: E402
+
+FIXED = Path("fixed.joblib")  # the name a run asks for; `with_fixed_model` answers it
+
+
+def with_fixed_model(monkeypatch: pytest.MonkeyPatch, table: dict[str, tuple[float, float, float]]) -> None:
+    model = fixed_model(table, threshold=0.6)
+    real = api.load_model
+    monkeypatch.setattr(api, "load_model", lambda path=None: model if Path(str(path)) == FIXED else real(path))
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: normalized != "in english please")
+    monkeypatch.setattr(model_module, "identify", lambda text: "en")
+
+
+TABLE = {
+    "sure spam": (0.9, 0.06, 0.04),
+    "unsure": (0.3, 0.59, 0.11),
+    "at the threshold": (0.2, 0.2, 0.6),
+    "in english please": (0.95, 0.03, 0.02),
+}
+
+
+def write_rows(path: Path, rows: list[list[str]], delimiter: str = ",") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def test_summary_counts_every_status_and_the_uncertain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_fixed_model(monkeypatch, TABLE)
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "id,text\n1,sure spam\n2,unsure\n3,at the threshold\n4,in english please\n5,\n6,<p></p>\n7,a,b\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    summary = classify_file(str(src), out, FIXED, BatchOptions(on_bad_lines="skip", chunk_size=4))
+    assert (summary.rows, summary.skipped, summary.skipped_lines) == (6, 1, {"in.csv": [8]})
+    assert summary.labels == {LABELS[0]: 2, LABELS[1]: 1, LABELS[2]: 1}
+    assert summary.statuses == {"ok": 3, "other_language": 1, "empty": 2}
+    assert summary.uncertain == 2  # unsure, and the confident English pitch; never the empty rows
+    assert summary.cut == 0 and summary.owner is None and summary.conversations is None and not summary.export
+    rows = read_csv(out)
+    assert [(r["intent"], r["confidence"], r["uncertain"], r["status"], r["language"]) for r in rows] == [
+        (LABELS[0], "0.9000", "false", "ok", "es"),
+        (LABELS[1], "0.5900", "true", "ok", "es"),
+        (LABELS[2], "0.6000", "false", "ok", "es"),
+        (LABELS[0], "0.9500", "true", "other_language", "en"),
+        ("", "", "true", "empty", ""),
+        ("", "", "true", "empty", ""),
+    ]
+    assert [rows[1][f"proba_{label}"] for label in LABELS] == ["0.3000", "0.5900", "0.1100"]
+    assert rows[4][f"proba_{LABELS[0]}"] == ""
+    summary.seconds = 2.0
+    assert summary.format("out.csv").splitlines() == [
+        "intent: 6 rows classified in 2.0s (3 messages/s) -> out.csv",
+        f"  {LABELS[0]} 2 · {LABELS[1]} 1 · {LABELS[2]} 1",
+        "  uncertain 2 · empty 2 · other_language 1 · skipped malformed rows 1",
+        "  skipped in in.csv: line(s) 8",
+    ]
+    assert summary.format_people() == ""
+
+
+def test_threshold_and_languages_options_reach_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_fixed_model(monkeypatch, TABLE)
+    src = write_rows(tmp_path / "in.csv", [["text"], ["sure spam"], ["in english please"]])
+    strict = classify_file(str(src), tmp_path / "a.csv", FIXED, BatchOptions(threshold=0.95, languages=("es", "en")))
+    assert strict.uncertain == 1 and strict.statuses == {"ok": 2}  # 0.9 < 0.95; English now supported
+    assert [r["uncertain"] for r in read_csv(tmp_path / "a.csv")] == ["true", "false"]
+    off = classify_file(str(src), tmp_path / "b.csv", FIXED, BatchOptions(languages=None))
+    assert off.uncertain == 0 and [r["language"] for r in read_csv(tmp_path / "b.csv")] == ["", ""]
+
+
+def test_jsonl_records_carry_typed_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_fixed_model(monkeypatch, TABLE)
+    src = write_rows(tmp_path / "in.csv", [["text", "intent"], ["unsure", "mine"], ["", "x"]])
+    out = tmp_path / "out.jsonl"
+    classify_file(str(src), out, FIXED, BatchOptions(fmt="jsonl"))
+    first, empty = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first == {
+        "text": "unsure",
+        "intent": "mine",  # the input's own column is kept; ours is suffixed
+        "intent_pred": LABELS[1],
+        "confidence": 0.59,
+        "uncertain": True,
+        **{f"proba_{label}": p for label, p in zip(LABELS, TABLE["unsure"], strict=True)},
+        "status": "ok",
+        "language": "es",
+    }
+    assert empty["intent_pred"] is None and empty["confidence"] is None and empty[f"proba_{LABELS[0]}"] is None
+    assert empty["status"] == "empty" and empty["uncertain"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "texts"),
+    [
+        (  # Excel in Spanish: ";" between columns, commas inside the messages
+            "semicolon.csv",
+            "id;mensaje;fecha\n1;hola, ¿qué tal?, te escribo por lo del curso, vale;hoy\n"
+            "2;no, gracias, de verdad;ayer\n",
+            ["hola, ¿qué tal?, te escribo por lo del curso, vale", "no, gracias, de verdad"],
+        ),
+        (  # tab-separated, quoted line breaks
+            "tabs.tsv",
+            'text\tn\n"dos\nlíneas, con coma"\t1\nuna\t2\n',
+            ["dos\nlíneas, con coma", "una"],
+        ),
+        (  # phones and prices stay as the user wrote them in the output
+            "phones.csv",
+            'text\nllámame al 600 123 456\n"cuesta 1.500,00 €; pago en 3 plazos"\n',
+            ["llámame al 600 123 456", "cuesta 1.500,00 €; pago en 3 plazos"],
+        ),
+    ],
+)
+def test_real_world_csv_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: str, texts: list[str]
+) -> None:
+    with_fixed_model(monkeypatch, dict.fromkeys(texts, (0.1, 0.8, 0.1)))
+    src = tmp_path / name
+    src.write_text(data, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = classify_file(str(src), out, FIXED, BatchOptions(fmt="jsonl"))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
+    column = "mensaje" if name == "semicolon.csv" else "text"
+    assert [r[column] for r in records] == texts and summary.rows == len(texts)
+    assert all(r["intent"] == LABELS[1] for r in records)
+
+
+def test_a_file_already_labeled_is_labeled_again_beside_its_labels(tmp_path: Path, mini_model_path: Path) -> None:
+    """The output of a run as the input of the next: every row and column kept, ours suffixed, the labels the same."""
+    first, second = tmp_path / "once.csv", tmp_path / "twice.csv"
+    classify_file(str(messages_csv(tmp_path)), first, mini_model_path, BatchOptions())
+    summary = classify_file(str(first), second, mini_model_path, BatchOptions(text_column="CONTENT"))
+    once, twice = read_csv(first), read_csv(second)
+    assert summary.rows == len(once) == len(twice) == 4
+    assert list(twice[0])[: len(once[0])] == list(once[0])  # every column of the first run, in order
+    assert [f"{c}_pred" for c in PREDICTION_COLUMNS] == list(twice[0])[len(once[0]) :]
+    assert [r["status_pred"] for r in twice] == [r["status"] for r in once]
+    assert [r["intent_pred"] for r in twice[1:3]] == [r["intent"] for r in once[1:3]]  # CONTENT alone, no subject
+
+
+def test_several_inputs_name_their_source_and_share_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_fixed_model(monkeypatch, TABLE)
+    a = write_rows(tmp_path / "a.csv", [["text", "Extra"], ["sure spam", "1"]])
+    b = write_rows(tmp_path / "b.csv", [["TEXT", "other"], ["unsure", "2"]], delimiter=";")
+    out = tmp_path / "out.csv"
+    summary = classify_file([str(a), str(b)], out, FIXED, BatchOptions())
+    rows = read_csv(out)
+    assert list(rows[0])[:4] == ["source_file", "text", "Extra", "other"]  # "TEXT" shares "text"
+    assert [(r["source_file"], r["text"], r["Extra"], r["other"]) for r in rows] == [
+        ("a.csv", "sure spam", "1", ""),
+        ("b.csv", "unsure", "", "2"),
+    ]
+    assert summary.rows == 2 and summary.labels[LABELS[1]] == 1
+
+
+def test_a_cut_field_is_truncated_only_when_it_is_the_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = "x" * (MAX_FIELD_CHARS + 10)
+    with_fixed_model(monkeypatch, {"x" * MAX_FIELD_CHARS: (0.8, 0.1, 0.1), "hola": (0.8, 0.1, 0.1)})
+    monkeypatch.setattr(model_module, "MAX_CHARS", 10**7)  # the model would read it all: the status is the reader's
+    src = write_rows(tmp_path / "in.csv", [["text", "note"], [big, "a"], ["hola", big]])
+    summary = classify_file(str(src), tmp_path / "out.csv", FIXED, BatchOptions())
+    assert [r["status"] for r in read_csv(tmp_path / "out.csv")] == ["truncated", "ok"]
+    assert summary.cut == 2 and summary.cut_lines == {"in.csv": [2, 3]} and summary.statuses["truncated"] == 1
+    report = summary.format("o.csv")
+    assert "uncertain 0 · truncated 1 · skipped malformed rows 0" in report
+    assert "2 field(s) longer than 1,000,000 characters were cut" in report
+    assert "cut in in.csv: row(s) starting on line(s) 2, 3" in report
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(DataError, match="unknown format 'xml'; choose one of csv, jsonl"):
+        BatchOptions(fmt="xml")
+    with pytest.raises(DataError, match="--jobs must be at least 1, got 0"):
+        BatchOptions(jobs=0)
+    with pytest.raises(DataError, match="chunk size must be at least 1, got 0"):
+        BatchOptions(chunk_size=0)
+    with pytest.raises(DataError, match="--on-bad-lines must be 'error' or 'skip', got 'warn'"):
+        BatchOptions(on_bad_lines="warn")
+    assert BatchOptions(jobs=1, chunk_size=1).jobs == 1
+
+
+def test_many_skipped_lines_are_shortened() -> None:
+    summary = batch.Summary(rows=1, skipped=12, skipped_lines={"f.csv": list(range(2, 14))})
+    assert "  skipped in f.csv: line(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 …" in summary.format("o")
+    assert batch._shown_lines([5]) == "5" and batch._shown_lines(list(range(10))).endswith("9")
+    assert batch._shown_lines(list(range(11))) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 …"
+
+
+def test_the_summary_rate_and_its_notes() -> None:
+    summary = batch.Summary(rows=10, seconds=0.5, export=True)
+    lines = summary.format("o.csv").split("\n")
+    assert lines[0] == "intent: 10 rows classified in 0.5s (20 messages/s) -> o.csv"
+    assert lines[-1] == (
+        "  whose export this is cannot be told, so directions are unknown and conversations are not combined. "
+        "Fix: pass --owner NAME_OR_PROFILE_URL."
+    )
+    assert batch.Summary(rows=10).format("o").startswith("intent: 10 rows classified in 0.0s (0 messages/s) -> o")
+    cut = batch.Summary(rows=1, cut=1).format("o").split("\n")[3]
+    assert cut == (
+        "  1 field(s) longer than 1,000,000 characters were cut while reading "
+        "(their start is kept; status truncated when it is the text)"
+    )
+
+
+def test_output_checks(tmp_path: Path) -> None:
+    src = write_rows(tmp_path / "in.csv", [["text"], ["hola"]])
+    sources = batch.resolve_inputs([str(src)])
+    with pytest.raises(DataError, match=r"is a folder. Fix: give -o a file name, e.g. .*classified.csv"):
+        batch._check_output(tmp_path, sources, force=True)
+    batch._check_output(None, sources, force=False)
+    batch._check_output(tmp_path / "new.csv", sources, force=False)
+
+
+def test_the_worker_window_keeps_order_with_a_pool(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool path (--jobs 2 on a large input) in this process: workers are threads here, started
+    with the same initializer; the slow test `test_jobs_2_matches_jobs_1` runs real processes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started: list[dict[str, Any]] = []
+
+    def pool(**kwargs: Any) -> ThreadPoolExecutor:
+        started.append(kwargs)
+        return ThreadPoolExecutor(max_workers=1, initializer=kwargs["initializer"], initargs=kwargs["initargs"])
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", 0)
+    texts = ["no gracias", "curso de ventas por 99€", "", "encantada de conectar", "<p></p>"] * 7
+    src = write_rows(tmp_path / "in.csv", [["n", "text"], *([str(i), t] for i, t in enumerate(texts))])
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    classify_file(str(src), one, mini_model_path, BatchOptions(chunk_size=3, threshold=0.7))
+    summary = classify_file(str(src), two, mini_model_path, BatchOptions(jobs=2, chunk_size=3, threshold=0.7))
+    assert one.read_bytes() == two.read_bytes() and summary.rows == 35
+    (kwargs,) = started
+    assert kwargs["max_workers"] == 2 and kwargs["initargs"] == (str(mini_model_path), 0.7, ("es",))
+    assert batch._worker_threshold() == 0.7
+
+
+def test_worker_functions(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "_WORKER_MODEL", None)
+    with pytest.raises(AssertionError, match=r"^worker not initialised$"):
+        batch._classify_in_worker(["hola"])
+    with pytest.raises(AssertionError, match=r"^worker not initialised$"):
+        batch._worker_threshold()
+    batch._init_worker(str(mini_model_path), 0.42, None)
+    assert batch._worker_threshold() == 0.42 and batch._WORKER_LANGUAGES is None
+    (result,) = batch._classify_in_worker(["no gracias"])
+    assert result[0] in LABELS and result[4:] == ("ok", "")
+
+
+def test_conversations_of_an_export_with_a_model_object(tmp_path: Path) -> None:
+    text = "Demo\n\nHola Luis,\r\n¿15 minutos para una demo? Precio: 99€"
+    model = fixed_model({text: (0.9, 0.05, 0.05)})
+    src = tmp_path / "messages.csv"
+    src.write_text(
+        MESSAGES_HEADER + "\n"
+        'c1,,Ana,u1,Luis,u2,2026-01-01,Demo,"Hola Luis,\r\n¿15 minutos para una demo? Precio: 99€",INBOX\n'
+        "c2,,Eva,u3,Luis,u2,2026-01-02,,,INBOX\n",
+        encoding="utf-8",
+    )
+    found = batch.classify_conversations(src, model=model, languages=None, threshold=0.95)
+    assert [(c.conversation_id, c.intent) for c in found] == [("c2", None), ("c1", LABELS[0])]
+    with pytest.raises(DataError, match="conversations needs LinkedIn's export"):
+        batch.classify_conversations(write_rows(tmp_path / "x.csv", [["text"], ["hola"]]), model=model)
+
+
+def test_the_progress_bar_counts_bytes_and_leaves_no_line(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = batch._progress_bar(123_456)
+    bar.update(123_456)
+    bar.close()
+    err = capsys.readouterr().err
+    assert err.startswith("\rclassifying:   0%") and "/123k [" in err and "B/s]" in err
+    assert "100%" not in err and err.endswith("\r")  # cleared when done: the summary takes its place
+
+
+def test_people_are_named_only_in_format_people() -> None:
+    from intent.io.conversations import Sender
+    from intent.io.owner import Owner
+
+    def owner(found_by: str) -> Owner:
+        return Owner("Lucía Ferrer", frozenset(), frozenset(), found_by)
+
+    summary = batch.Summary(owner=owner("option"))
+    assert summary.format_people() == "  export of Lucía Ferrer (as given by --owner)"
+    summary = batch.Summary(owner=owner("export"))
+    summary.senders = [
+        Sender("Rodrigo", "", {LABELS[0]: 2}, 2, 1),
+        Sender("Ana", "", {LABELS[1]: 3}, 3, 1),
+        Sender("Bea", "", {LABELS[0]: 1, LABELS[1]: 1}, 2, 2),
+    ]
+    assert summary.format_people().split("\n") == [
+        "  export of Lucía Ferrer (the person in every conversation)",
+        "  pitched most: Rodrigo 2 · Bea 1",
+    ]
+    summary.incoming.update({LABELS[0]: 3})
+    summary.outgoing = 1_234
+    counts = summary.format("o.csv").split("\n")[1]
+    assert counts == (
+        f"  from others: {LABELS[0]} 3 · {LABELS[1]} 0 · {LABELS[2]} 0 · your own messages 1,234 "
+        "(labeled in the file, not counted here)"
+    )
+    assert "Lucía" not in summary.format("o.csv") and "Rodrigo" not in summary.format("o.csv")
+
+
+def test_directions_count_the_others_wants_and_the_owners_messages() -> None:
+    from intent.io.owner import Thread
+
+    def thread(direction: str) -> Thread:
+        return Thread("c1", "message", direction, "Luis", None, (), False, None, "")
+
+    summary = batch.Summary()
+    labeled: batch.Result = (LABELS[0], 0.9, False, (0.9, 0.05, 0.05), "ok", "es")
+    empty: batch.Result = (None, None, True, None, "empty", "")
+    for direction, result in [("incoming", labeled), ("incoming", empty), ("outgoing", labeled), ("unknown", labeled)]:
+        batch._count_direction(summary, thread(direction), result)
+    assert summary.incoming == {LABELS[0]: 1} and summary.outgoing == 1
+
+
+def test_check_inputs_takes_several_inputs(tmp_path: Path) -> None:
+    a = write_rows(tmp_path / "a.csv", [["text"], ["hola"]])
+    b = write_rows(tmp_path / "b.csv", [["mensaje", "id"], ["hola", "1"]], delimiter=";")
+    found = batch.check_inputs([str(a), str(b)], BatchOptions())
+    assert [(source.name, layout.text_columns) for source, layout in found] == [
+        ("a.csv", ("text",)),
+        ("b.csv", ("mensaje",)),
+    ]
+
+
+def test_parquet_rows_as_text_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    with_fixed_model(monkeypatch, TABLE)
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["sure spam", None, "unsure"], "n": [1, 2, None]}).to_parquet(path)
+    seen = Recorder()
+    out = tmp_path / "out.jsonl"
+    summary = classify_file(str(path), out, FIXED, BatchOptions(fmt="jsonl", chunk_size=2), observer=seen)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["text"], r["n"], r["status"]) for r in records] == [
+        ("sure spam", "1.0", "ok"),
+        ("", "2.0", "empty"),
+        ("unsure", "", "ok"),
+    ]
+    assert summary.rows == 3 and [source for source, _, _ in seen.rows] == ["in.parquet"] * 3
+    size = path.stat().st_size
+    assert seen.steps == [(size * 2 // 3, size), (size, size)]  # by rows read, in the file's bytes
+    empty = tmp_path / "empty.parquet"
+    pd.DataFrame({"text": pd.Series([], dtype="string")}).to_parquet(empty)
+    assert classify_file(str(empty), tmp_path / "o.csv", FIXED, BatchOptions()).rows == 0
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"PAR1" + b"\x00" * 20)
+    with pytest.raises(DataError, match=r"^damaged.parquet cannot be read as Parquet \("):
+        classify_file(str(damaged), tmp_path / "o2.csv", FIXED, BatchOptions())
+    with pytest.raises(DataError, match=r"^in.parquet has no column 'zz'. Its columns are: text, n\."):
+        classify_file(str(path), tmp_path / "o3.csv", FIXED, BatchOptions(text_column="zz"))
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from intent.errors import MissingExtraError
+
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["hola"]}).to_parquet(path)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(MissingExtraError, match=r"^Parquet input needs pyarrow.parquet, .*intent\[parquet\]"):
+        classify_file(str(path), tmp_path / "o.csv", FIXED, BatchOptions())

@@ -161,16 +161,16 @@ def bounded_records(data: str, delimiter: str, cap: int) -> list[object]:
             out.append(fields)
 
 
-CSV_SOUP = st.lists(st.sampled_from(["a", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60).map(
-    "".join
-)
+CSV_SOUP = st.lists(
+    st.sampled_from(["a", "X", "ñ", " ", ",", ";", '"', '"', '""', "\n", "\r", "\r\n"]), max_size=60
+).map("".join)
 
 
 @given(
     data=CSV_SOUP,
     delimiter=st.sampled_from([",", ";"]),
-    cap=st.sampled_from([1, 2, 5, 10**9]),
-    piece=st.sampled_from([3, 7, 1 << 16]),
+    cap=st.sampled_from([1, 2, 3, 5, 10**9]),
+    piece=st.sampled_from([1, 2, 3, 7, 1 << 16]),
 )
 def test_bounded_reading_is_the_csv_module_with_fields_cut(data: str, delimiter: str, cap: int, piece: int) -> None:
     """Whatever the text (quotes, CR, LF, broken rows), the bounded reader sees the records the csv
@@ -305,3 +305,214 @@ def test_atomic_output_has_the_usual_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o640
+
+
+# ---- real-world inputs and the rules one by one ---------------------------------------------------
+
+from intent.io.csv_io import shown_columns  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("id;mensaje\n1;hola, ¿qué tal?, te escribo, vale, gracias\n", ";"),  # commas below a ";" header
+        ("id;mensaje\r1;hola, ¿qué tal?, te escribo, vale\r2;sí, claro, dime\r", ";"),  # the same, CR only
+        ("id;mensaje\r\n1;uno, dos, tres, cuatro\r\n", ";"),
+        ("a\tb\n1,2,3,4\t5\n", "\t"),
+        ("texto\nhola; qué tal; bien\n", ","),  # one column: nothing to split
+        ('a;b,c\n1;"2,3"\n4;"5,6"\n7;"8,9"\n', ";"),  # a tie in the header: csv.Sniffer reads the rows
+        ('a,b;c\n1,"2;3"\n4,"5;6"\n', ","),
+        ("a;b,c\n1;2;3\n4;5;6\n", ","),  # a tie csv.Sniffer cannot break: the first of comma, semicolon, tab
+    ],
+)
+def test_the_header_decides_the_delimiter(sample: str, expected: str) -> None:
+    assert detect_delimiter(sample) == expected
+
+
+def test_sniff_reads_the_encoding_and_the_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "cr.csv", "id;mensaje\r1;sí, claro, dímelo, vale\r".encode("cp1252"))
+    assert sniff_csv(path) == ("cp1252", ";")
+
+
+def test_a_mixed_file_decodes_each_bad_byte_as_cp1252() -> None:
+    import codecs
+
+    data = "reunión ".encode() + b"\x80 \xe9 \x81" + " ñ".encode()
+    assert codecs.decode(data, MIXED_ENCODING) == "reunión € é \x81 ñ"  # 0x81: undefined in cp1252, as Latin-1
+    decoder = codecs.getincrementaldecoder(MIXED_ENCODING)()
+    assert decoder.decode(b"\xef\xbb\xbfcaf\xe9 ") + decoder.decode("€".encode()[:1]) == "café "
+    assert decoder.decode("€".encode()[1:], final=True) == "€"
+    assert codecs.lookup(MIXED_ENCODING).name == MIXED_ENCODING
+    with pytest.raises(LookupError):
+        codecs.lookup("intent_no_such_codec")
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (b"texto\nhola\n", "utf-8-sig"),  # ASCII
+        ("texto\nañadir\n".encode() + b"caf\xe9\n", MIXED_ENCODING),  # valid UTF-8 first, then cp1252
+        (b"caf\xe9\n" + "texto\nañadir\n".encode(), MIXED_ENCODING),  # cp1252 first, then valid UTF-8
+        (b"caf\xe9 \x80\n", "cp1252"),
+        (b"caf\xe9 \x81\n", "latin-1"),
+        ("€".encode()[:2], "cp1252"),  # a UTF-8 sequence cut by the end of the file
+    ],
+)
+def test_encodings_decided_over_the_whole_file(tmp_path: Path, data: bytes, encoding: str) -> None:
+    path = write(tmp_path, "f.csv", data)
+    assert detect_encoding(lambda: path.open("rb")) == encoding
+
+
+def test_a_late_mixed_file_is_found_past_the_first_block(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "ñ\n".encode() + b"a" * (2 << 20) + b"\n\xe9\n")
+    assert detect_encoding(lambda: path.open("rb")) == MIXED_ENCODING
+
+
+def test_rows_are_padded_blank_lines_skipped_and_lines_counted() -> None:
+    data = ' id , text \n1,hola\n\n2\n3,"dos\nlíneas"\n4,x\n'
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",")
+    assert reader.columns == ["id", "text"] and reader.name == "x.csv"
+    rows = list(reader)
+    assert [(r.line, r.values) for r in rows] == [
+        (2, {"id": "1", "text": "hola"}),
+        (4, {"id": "2", "text": ""}),
+        (5, {"id": "3", "text": "dos\nlíneas"}),
+        (7, {"id": "4", "text": "x"}),
+    ]
+    assert all(r.cut == () for r in rows) and reader.cut == 0 and reader.skipped == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("", r"^x.csv is empty: there is no header row. Fix: check you picked the right file.$"),
+        (",\n1,2\n", r"^x.csv: the header row is blank. Fix: the first line must name the columns.$"),
+        ("a,b,a,b,c\n", r"^x.csv: duplicate column names a, b. Fix: give each column its own name.$"),
+        ('a,"b\n', r"^x.csv: the header row cannot be read \(.*\).$"),
+        ("a," + "b" * 1001 + "\n", r"^x.csv: the first line is not a header \(a column name of 1,001 characters\)"),
+        (",".join(f"c{i}" for i in range(10_001)) + "\n", r"not a header \(more than 10,000 columns\)"),
+    ],
+)
+def test_header_problems_name_the_file_and_the_fix(data: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        CsvReader(io.StringIO(data, newline=""), "x.csv", ",")
+
+
+def test_a_header_at_the_limits_is_a_header() -> None:
+    long_name = "b" * 1000
+    assert CsvReader(io.StringIO(f"a,{long_name}\n", newline=""), "x.csv", ",").columns == ["a", long_name]
+    many = [f"c{i}" for i in range(10_000)]
+    assert len(CsvReader(io.StringIO(",".join(many) + "\n", newline=""), "x.csv", ",").columns) == 10_000
+
+
+def test_bad_rows_are_described_and_on_bad_lines_is_checked() -> None:
+    with pytest.raises(ValueError, match="on_bad_lines must be 'error' or 'skip', not 'warn'"):
+        CsvReader(io.StringIO("a\n"), "x.csv", ",", on_bad_lines="warn")
+    with pytest.raises(
+        BadLineError,
+        match=r"^x.csv, line 3: the row has 3 fields but the header has 2. Fix: repair that row, or pass "
+        r"--on-bad-lines skip to skip malformed rows \(they are counted in the summary\).$",
+    ):
+        list(CsvReader(io.StringIO("a,b\n1,2\n1,2,3\n"), "x.csv", ","))
+    with pytest.raises(BadLineError, match=r"line 2: the row cannot be parsed \("):
+        list(CsvReader(io.StringIO('a,b\n"x"y,2\n', newline=""), "x.csv", ","))
+    wide = "a,b\n" + ",".join(["1"] * 50) + "\n"
+    with pytest.raises(BadLineError, match="has 4\\+ fields but the header has 2"):  # the rest was never stored
+        list(CsvReader(io.StringIO(wide, newline=""), "x.csv", ",", max_field_chars=10))
+
+
+def test_cut_fields_are_named_by_column() -> None:
+    data = "id,text,note\n1," + "x" * 30 + ",ok\n2,ok," + "y" * 30 + "\n3,a,b\n"
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", max_field_chars=20)
+    rows = list(reader)
+    assert [r.cut for r in rows] == [("text",), ("note",), ()]
+    assert rows[0].values["text"] == "x" * 20 and rows[1].values["note"] == "y" * 20
+    assert reader.cut == 2 and reader.cut_lines == [2, 3]
+
+
+def test_column_lists_are_shortened_in_messages() -> None:
+    assert shown_columns(["a", "b"]) == "a, b"
+    assert shown_columns(["x" * 60, "y" * 61]) == "x" * 60 + ", " + "y" * 59 + "…"
+    assert shown_columns([f"c{i}" for i in range(32)]) == ", ".join(f"c{i}" for i in range(30)) + " … and 2 more"
+    assert shown_columns([f"c{i}" for i in range(30)]).endswith("c29")
+    assert shown_columns(["abcdef", "g"], most=1, width=4) == "abc… … and 1 more"
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [("=1", "'=1"), ("'=1", "'=1"), ("", ""), ("'", "'"), ("a", "a"), ("+", "'+"), ("-", "'-")],
+)
+def test_spreadsheet_escaping_boundaries(value: str, escaped: str) -> None:
+    assert spreadsheet_safe(value) == escaped
+
+
+@pytest.mark.parametrize(("value", "raw"), [("'=1", "=1"), ("'", "'"), ("''", "''"), ("'a", "'a"), ("'@", "@")])
+def test_spreadsheet_unescaping_boundaries(value: str, raw: str) -> None:
+    assert spreadsheet_unescape(value) == raw
+
+
+def test_writer_delimiter_terminator_and_escape_per_row() -> None:
+    out = io.StringIO(newline="")
+    writer = CsvWriter(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["a;b", "=x", 3, None])
+    writer.writerow(["=y", "z"], escape=False)
+    assert out.getvalue() == '"a;b";\'=x;3;\r\n=y;z\r\n'
+    raw = io.StringIO(newline="")
+    CsvWriter(raw, escape_formulas=False).writerow(["=x", "b"], escape=True)
+    assert raw.getvalue() == "'=x,b\n"
+
+
+def test_atomic_output_to_stdout_and_into_a_new_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with atomic_output(None) as fh:
+        fh.write("to stdout")
+    assert capsys.readouterr().out == "to stdout"
+    deep = tmp_path / "a" / "b" / "out.csv"
+    with atomic_output(deep, encoding="utf-8-sig") as fh:
+        fh.write("ñ\r\n")
+    assert deep.read_bytes() == "\ufeffñ\r\n".encode()  # the encoding asked for, line ends as written
+    assert sorted(p.name for p in deep.parent.iterdir()) == ["out.csv"]
+    with pytest.raises(KeyboardInterrupt), atomic_output(deep) as fh:
+        fh.write("half")
+        raise KeyboardInterrupt
+    assert deep.read_bytes() == "\ufeffñ\r\n".encode() and sorted(p.name for p in deep.parent.iterdir()) == ["out.csv"]
+
+
+def test_excel_csv_is_bom_semicolon_crlf() -> None:
+    assert to_excel_csv('a,b\n1,"x\ny"\n'.encode("utf-8-sig")) == '\ufeffa;b\r\n1;"x\ny"\r\n'.encode()
+
+
+def test_a_cut_field_closed_by_the_last_byte_of_the_file() -> None:
+    """No line break at the end: the closing quote of a field cut while reading is the file's last character."""
+    data = 'id,text\n1,"' + "x" * 50 + '"'
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", max_field_chars=10)
+    (row,) = list(reader)
+    assert row.values == {"id": "1", "text": "x" * 10} and row.cut == ("text",) and reader.skipped == 0
+
+
+def test_every_skipped_row_is_counted() -> None:
+    reader = CsvReader(io.StringIO("a,b\n1,2,3\n4\n5,6,7\n"), "x.csv", ",", on_bad_lines="skip")
+    assert [r.values["a"] for r in reader] == ["4"]
+    assert reader.skipped == 2 and reader.skipped_lines == [2, 4]
+
+
+def test_the_mixed_codec_is_a_whole_codec() -> None:
+    """The search function itself (Python caches what it returns, so each part is checked here)."""
+    assert csv_io._mixed_codec("utf-8") is None
+    info = csv_io._mixed_codec(MIXED_ENCODING)
+    assert info is not None and info.name == MIXED_ENCODING
+    data = "\ufeffcafé ".encode() + b"\xe9\x80"
+    assert info.decode(data) == ("café é€", len(data))
+    decoder = info.incrementaldecoder()
+    assert decoder.errors == "intent_cp1252_fallback"
+    assert decoder.decode(data[:7]) + decoder.decode(data[7:], final=True) == "café é€"
+    assert info.encode("ñ") == ("\ufeffñ".encode(), 1)  # writes as utf-8-sig (intent never writes with it)
+    encoder = info.incrementalencoder()
+    assert encoder.encode("ñ") == "\ufeffñ".encode()
+    assert info.streamreader(io.BytesIO("ñ".encode())).read() == "ñ"
+    written = io.BytesIO()
+    info.streamwriter(written).write("ñ")
+    assert written.getvalue() == "\ufeffñ".encode()
+
+
+def test_excel_conversion_keeps_crlf_inside_fields() -> None:
+    assert to_excel_csv(b'a,b\r\n1,"x\r\ny"\r\n') == '\ufeffa;b\r\n1;"x\r\ny"\r\n'.encode()

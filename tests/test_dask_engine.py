@@ -4,14 +4,18 @@ local cluster with two worker processes."""
 from __future__ import annotations
 
 import csv
+import io
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import dask.dataframe as dd  # the dev extra installs Dask; the base install does not need it
 import distributed
 import pandas as pd
 import pytest
 
+from intent.config import LABELS
 from intent.errors import DataError
 from intent.io.batch import BatchOptions, classify_file
 
@@ -191,3 +195,382 @@ def test_dask_csv_output_is_byte_identical_to_local_classify(
     assert "status_pred" in header and "'=1+1" in joined
     err = capfd.readouterr().err
     assert "Warning" not in err and "warn" not in err.lower(), err
+
+
+# ---- LinkedIn's files on the Dask engine, against the local engine ------------------------------
+
+from intent.io import dask_engine  # noqa: E402
+
+MESSAGES = "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,DATE,SUBJECT,CONTENT,FOLDER"
+OUR_COLUMNS = list(dask_engine.COLUMNS)
+
+
+def messages_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A messages.csv as LinkedIn writes it (BOM, CRLF): (conversation, SUBJECT, CONTENT) per row."""
+    lines = [MESSAGES] + [
+        f'{c},,Ana,u1,Luis,2026-01-0{i + 1},"{subject}","{content}",INBOX'
+        for i, (c, subject, content) in enumerate(rows)
+    ]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    return path
+
+
+def invitations_file(path: Path) -> Path:
+    path.write_bytes(
+        "\ufeffFrom,To,Sent At,Message,Direction\r\n"
+        'Ana,Luis,1/1/26,"Hola, coincidimos en el congreso",INCOMING\r\n'
+        "Eva,Luis,1/2/26,,INCOMING\r\n"
+        'Eva,Luis,1/3/26,"   ",OUTGOING\r\n'.encode()
+    )
+    return path
+
+
+def linkedin_cases(tmp_path: Path) -> dict[str, Path]:
+    messages = messages_file(
+        tmp_path / "messages.csv",
+        [("c1", "Demo", "curso de ventas por 99€"), ("c1", "", "no gracias"), ("c2", "", ""), ("c3", "Hola", "")],
+    )
+    invitations = invitations_file(tmp_path / "Invitations.csv")
+    several = tmp_path / "several"
+    several.mkdir()
+    messages_file(several / "messages-2025.csv", [("c1", "Oferta", "encantada de conectar"), ("c2", "", "")])
+    messages_file(several / "messages-2026.csv", [("c3", "", "bórrame de tu lista"), ("c4", "Re: hola", "vale")])
+    return {"messages": messages, "invitations": invitations, "several": several}
+
+
+def local_results(source: Path, model: Path, out: Path) -> list[dict[str, str]]:
+    classify_file(str(source), out, model, BatchOptions())
+    with out.open(encoding="utf-8", newline="") as fh:
+        return [{c: r[c] for c in OUR_COLUMNS} for r in csv.DictReader(fh)]
+
+
+def dask_results(out: Path) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for part in sorted(out.iterdir()):
+        with part.open(encoding="utf-8", newline="") as fh:
+            rows += [{c: r[c] for c in OUR_COLUMNS} for r in csv.DictReader(fh)]
+    return rows
+
+
+class InProcessCluster:
+    """Stands in for distributed's LocalCluster and Client: Dask's own threads run the partitions,
+    in this process (everything of ours runs: reading, parts, plugin, classifying, writing)."""
+
+    plugins: ClassVar[list[Any]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __enter__(self) -> InProcessCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def register_plugin(self, plugin: Any) -> None:
+        InProcessCluster.plugins.append(plugin)
+
+    @classmethod
+    def current(cls, allow_global: bool = True) -> Any:
+        raise ValueError("no distributed client: Dask schedules in this process")
+
+
+@pytest.fixture
+def in_process_dask(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[InProcessCluster]]:
+    """Dask's synchronous scheduler runs the partitions: a thread pool would not survive the fork
+    `make mutate` makes for each mutant (its threads stay in the parent, and a compute waits forever)."""
+    import dask
+
+    monkeypatch.setattr(distributed, "LocalCluster", InProcessCluster)
+    monkeypatch.setattr(distributed, "Client", InProcessCluster)
+    monkeypatch.setattr(InProcessCluster, "plugins", [])
+    with dask.config.set(scheduler="synchronous"):
+        yield InProcessCluster
+
+
+@pytest.mark.parametrize("case", ["messages", "invitations", "several"])
+def test_linkedin_files_give_the_local_engines_results(
+    case: str, in_process_dask: type[InProcessCluster], mini_model_path: Path, tmp_path: Path
+) -> None:
+    """SUBJECT + CONTENT joined, an invitation without a note, several files in name order."""
+    source = linkedin_cases(tmp_path)[case]
+    out = tmp_path / "parts"
+    run = dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv", target_bytes=60)
+    got = dask_results(out)
+    assert got == local_results(source, mini_model_path, tmp_path / "local.csv")
+    assert run.rows == len(got) and run.partitions == len(list(out.iterdir())) >= 2 and run.output == out
+    assert [p.name for p in in_process_dask.plugins] == [dask_engine.PLUGIN_NAME]
+    statuses = [r["status"] for r in got]
+    if case == "messages":
+        assert statuses == ["ok", "ok", "empty", "ok"] and got[2]["intent"] == got[2]["confidence"] == ""
+    if case == "invitations":
+        assert statuses == ["ok", "no_message", "no_message"] and got[1]["language"] == ""
+    if case == "several":
+        assert statuses == ["ok", "empty", "ok", "ok"]
+
+
+def test_the_partition_joins_subject_and_content_as_the_local_reader(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intent.io import batch
+    from intent.io.batch import _prediction_names
+
+    seen: list[str] = []
+    real = batch.classify_texts
+    monkeypatch.setattr(batch, "classify_texts", lambda m, texts, langs: seen.extend(texts) or real(m, texts, langs))
+    monkeypatch.setattr(dask_engine, "PARTITION_CHUNK", 2)
+    pdf = pd.DataFrame(
+        {
+            "SUBJECT": [" Demo ", None, "", "Hola", pd.NA],
+            "CONTENT": ["curso por 99€ ", "no gracias", "", None, "  "],
+            "status": ["a", "b", "c", "d", "e"],
+        },
+        dtype="string",
+        index=range(10, 15),  # a partition's index need not start at 0
+    )
+    names = _prediction_names(list(pdf.columns))
+    out = dask_engine._classify_partition(
+        pdf, ("SUBJECT", "CONTENT"), str(mini_model_path), None, ("es",), 0.99, "no_message", names
+    )
+    assert seen == ["Demo\n\ncurso por 99€", "no gracias", "", "Hola", ""]
+    assert list(out["status"]) == ["a", "b", "c", "d", "e"]  # the input's own column is kept
+    assert list(out["status_pred"]) == ["ok", "ok", "no_message", "ok", "no_message"]
+    assert list(out["uncertain"]) == [True, True, True, True, True]  # threshold 0.99: nothing is sure
+    assert out["intent"].isna().tolist() == [False, False, True, False, True]
+    assert out["confidence"].isna().tolist() == [False, False, True, False, True]
+    assert str(out["intent"].dtype) == "string" and str(out["confidence"].dtype) == "float64"
+    assert str(out["uncertain"].dtype) == "bool" and str(out["language"].dtype) == "string"
+    assert str(out["status_pred"].dtype) == "string" and list(out.index) == list(pdf.index)
+    probs = out[[f"proba_{label}" for label in LABELS]]
+    assert probs.iloc[0].sum() == pytest.approx(1.0) and probs.iloc[2].isna().all()
+    assert [bool(code) for code in out["language"]] == [True, True, False, True, False]  # none for an empty row
+    no_columns = dask_engine._classify_partition(pdf, (), str(mini_model_path), None, None, None, "empty", names)
+    assert list(no_columns["status_pred"]) == ["empty"] * 5
+
+
+def test_classify_dataframe_adds_the_columns_lazily(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_client() -> None:
+        raise ValueError("no client")
+
+    monkeypatch.setattr(distributed, "get_client", no_client)
+    pdf = frame(6).rename(columns={"id": "intent"})
+    ddf = dd.from_pandas(pdf, npartitions=2)
+    labeled = dask_engine.classify_dataframe(ddf, "text", model=mini_model_path, threshold=1.0)
+    assert list(labeled.columns) == ["intent", "text", "intent_pred", *OUR_COLUMNS[1:]]
+    assert labeled.npartitions == 2
+    done = labeled.compute(scheduler="sync")
+    assert list(done["intent"]) == list(pdf["intent"]) and done["uncertain"].all()
+    assert dict(done.dtypes) == dict(labeled.dtypes)  # the declared meta is what the partitions hold
+    assert list(done["status"])[3] == "empty"  # the default empty status
+    monkeypatch.setenv("INTENT_MODEL", str(mini_model_path))  # no model named: the default one
+    default = dask_engine.classify_dataframe(ddf, "text").compute(scheduler="sync")
+    assert list(default["intent_pred"]) == list(done["intent_pred"])
+    with pytest.raises(DataError, match=r"no column \['missing'\] in the data \(columns: intent, text\)"):
+        dask_engine.classify_dataframe(ddf, ("text", "missing"), model=mini_model_path)
+
+
+def test_a_client_gets_the_model_as_a_plugin_once_checked(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: type[InProcessCluster]
+) -> None:
+    import hashlib
+
+    from intent.errors import ModelLoadError
+
+    ddf = dd.from_pandas(frame(4), npartitions=1)
+    dask_engine.classify_dataframe(ddf, "text", model=mini_model_path, client=InProcessCluster())
+    (plugin,) = in_process_dask.plugins
+    blob = mini_model_path.read_bytes()
+    assert plugin.blob == blob and plugin.sha256 == hashlib.sha256(blob).hexdigest()
+    plugin.setup(worker=None)
+    assert dask_engine._worker_model(None, plugin.sha256) is dask_engine._MODELS[plugin.sha256]
+    with pytest.raises(ModelLoadError, match="do not match their SHA-256"):
+        dask_engine._model_from_bytes(blob, "0" * 64)
+    unchecked = tmp_path / "copy.joblib"
+    unchecked.write_bytes(blob)  # without its .json: refused before any worker sees it
+    with pytest.raises(ModelLoadError):
+        dask_engine.classify_dataframe(ddf, "text", model=unchecked, client=InProcessCluster())
+
+
+def test_run_dask_refuses_an_existing_output_and_cleans_up(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: type[InProcessCluster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = linkedin_cases(tmp_path)["messages"]
+    out = tmp_path / "parts"
+    out.mkdir()
+    with pytest.raises(DataError, match=r"parts already exists\. Fix: pass --force"):
+        dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv")
+    (out / "old.txt").write_text("old")
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv", force=True)
+    assert [p.name for p in out.iterdir()] == ["part-00000.csv"]  # replaced whole, small input: one part
+
+    def boom(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("a worker died")
+
+    monkeypatch.setattr(dask_engine, "_write_part", boom)
+    with pytest.raises(RuntimeError):
+        dask_engine.run_dask([str(source)], tmp_path / "never", model_path=mini_model_path, fmt="csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["messages.csv", "Invitations.csv", "several", "parts"])
+
+
+def test_parquet_partitions_keep_the_rows(mini_model_path: Path, tmp_path: Path, in_process_dask: Any) -> None:
+    source = linkedin_cases(tmp_path)["messages"]
+    out = tmp_path / "parts"
+    run = dask_engine.run_dask([str(source)], out, model_path=mini_model_path, target_bytes=150)
+    result = pd.read_parquet(out)
+    assert run.rows == len(result) == 4 and list(result["status"]) == ["ok", "ok", "empty", "ok"]
+    assert "4 rows in" in run.format() and f"-> {out}/" in run.format()
+
+
+def test_dask_reads_files_on_disk_of_one_header(tmp_path: Path) -> None:
+    from intent.io.linkedin import Source, resolve_inputs
+
+    cases = linkedin_cases(tmp_path)
+    with pytest.raises(DataError, match=r"Invitations\.csv has other columns than messages\.csv"):
+        dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=100)
+    piped = Source("stdin", lambda: io.BytesIO(b"text\nhola\n"), 11)  # type: ignore[arg-type,return-value]
+    with pytest.raises(DataError, match=r"not stdin or a \.zip"):
+        dask_engine._read([piped], target_bytes=100)
+
+
+@pytest.mark.slow
+def test_cli_dask_engine_on_linkedin_files_matches_the_local_engine(mini_model_path: Path, tmp_path: Path) -> None:
+    """The same, on a real local cluster of two worker processes, through `intent classify --engine dask`."""
+    from intent.cli import main
+
+    for case, source in linkedin_cases(tmp_path).items():
+        out = tmp_path / f"dask-{case}"
+        args = ["classify", str(source), "-o", str(out), "--engine", "dask", "--format", "csv", "--jobs", "2"]
+        assert main([*args, "--model", str(mini_model_path), "--quiet"]) == 0
+        assert dask_results(out) == local_results(source, mini_model_path, tmp_path / f"local-{case}.csv"), case
+
+
+def test_a_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from intent.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingExtraError, match=r"needs distributed, which is not installed\. Fix: .*intent\[dask\]"):
+        dask_engine._require_dask()
+
+
+def cp1252_file(path: Path, rows: int = 12) -> list[list[str]]:
+    """Excel in Spanish: cp1252, ";" between fields, CRLF, quoted fields holding ";", "," and line breaks."""
+    records = [["id", "mensaje", "nota"]]
+    for i in range(rows):
+        text = f"línea {i}; con coma, y €\r\nsegunda línea" if i % 3 == 0 else f"mensaje {i}, sin más"
+        records.append([f"r{i:02d}", text, "ñ" * (i % 4)])
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(records)
+    return records
+
+
+def test_parts_of_an_excel_file_read_back_whole(tmp_path: Path) -> None:
+    from intent.io.csv_io import CsvReader
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "excel.csv"
+    records = cp1252_file(path)
+    parts = csv_parts(path, target_bytes=1)  # every record reaches the target: one record per part
+    assert len(parts) == len(records) - 1 and all(p.end > p.start for p in parts)
+    assert {(p.encoding, p.delimiter, p.columns) for p in parts} == {("cp1252", ";", ("id", "mensaje", "nota"))}
+    with path.open(encoding="cp1252", newline="") as fh:
+        lines = [row.line for row in CsvReader(fh, "excel.csv", ";")]
+    assert [p.line for p in parts] == lines  # each part knows the line its first record starts on
+    frames = [read_csv_part(p) for p in parts]
+    assert [list(r) for f in frames for r in f.itertuples(index=False)] == records[1:]  # CRLF inside kept
+    assert all(set(map(str, f.dtypes)) == {"string"} for f in frames)
+
+
+def test_a_part_ends_at_the_first_record_that_reaches_the_target(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "even.csv"
+    path.write_bytes(b"id,text\n" + b"".join(b"%02d,abcdefg\n" % i for i in range(8)))  # records of 11 bytes
+    assert [p.end - p.start for p in csv_parts(path, target_bytes=11)] == [11] * 8
+    assert [p.end - p.start for p in csv_parts(path, target_bytes=12)] == [22] * 4
+    assert [p.line for p in csv_parts(path, target_bytes=22)] == [2, 4, 6, 8]
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(b"id,text\n")
+    (part,) = csv_parts(header_only, target_bytes=1)
+    assert (part.start, part.end, part.line) == (8, 8, 2)
+
+
+def test_malformed_rows_of_a_part_are_listed_ten_at_most(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "bad.csv"
+    path.write_text("id,text\n1,ok\n" + "x,y,z\n" * 12, encoding="utf-8")
+    (part,) = csv_parts(path, target_bytes=1 << 20)
+    with pytest.raises(DataError) as caught:
+        read_csv_part(part)
+    assert str(caught.value) == (
+        "bad.csv, line(s) 3, 4, 5, 6, 7, 8, 9, 10, 11, 12: malformed row(s) (more fields than the header, or a broken "
+        "quote). Fix: repair them, or classify with the local engine, which can skip them (--on-bad-lines skip)."
+    )
+
+
+def test_a_broken_quote_stops_the_cutting(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "quote.csv"
+    path.write_text('id,text\n1,a\n2,b\n3,"x"y\n4,c\n5,d\n', encoding="utf-8")
+    parts = csv_parts(path, target_bytes=1)
+    assert [p.line for p in parts] == [2, 3, 4]  # the rest, from the broken record on, is one part
+    assert parts[-1].end == path.stat().st_size
+
+
+def test_a_bad_header_is_named_by_its_file(tmp_path: Path) -> None:
+    from intent.io.dask_engine import csv_parts
+
+    path = tmp_path / "dupes.csv"
+    path.write_text("a,a\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^dupes\.csv: duplicate column names a\."):
+        csv_parts(path, target_bytes=1)
+
+
+def test_the_model_travels_as_bytes_and_loads_once(mini_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import tempfile
+
+    monkeypatch.setattr(dask_engine, "_MODELS", {})
+    folders: list[str] = []
+    real = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: folders.append(real(**kw)) or folders[-1])
+    blob = mini_model_path.read_bytes()
+    sha = hashlib.sha256(blob).hexdigest()
+    model = dask_engine._model_from_bytes(blob, sha)  # no .json beside the copy: trusted by its hash
+    assert model.predict("no gracias") in LABELS and dask_engine._model_from_bytes(blob, sha) is model
+    assert len(folders) == 1 and not Path(folders[0]).exists()  # the copy is gone once loaded
+    assert dask_engine._worker_model(str(mini_model_path), "not-a-known-hash").threshold == model.threshold
+    assert dask_engine._worker_model(None, sha) is model
+
+
+def test_dask_runs_say_their_rate_and_size_their_partitions() -> None:
+    from intent.io.dask_engine import MIN_PARTITION_BYTES, DaskRun, partition_bytes
+
+    assert DaskRun(10, 2, 4.0, Path("out")).format() == (
+        "intent: 10 rows in 2 partitions classified on Dask in 4.0s (2 messages/s) -> out/"
+    )
+    assert "(0 messages/s)" in DaskRun(10, 2, 0.0, Path("out")).format()
+    assert partition_bytes(10 << 20, 0) == 10 << 20 and isinstance(partition_bytes(100 << 20, 3), int)
+    assert partition_bytes(MIN_PARTITION_BYTES * 8 + 7, 2) == MIN_PARTITION_BYTES
+
+
+def test_parquet_in_and_csv_out_on_dask_keep_every_column(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: type[InProcessCluster]
+) -> None:
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["no gracias", None, "curso por 99€"], "n": [1.5, None, 3.0]}).to_parquet(source)
+    out = tmp_path / "parts"
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv")
+    with next(out.iterdir()).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    local = tmp_path / "local.csv"
+    classify_file(str(source), local, mini_model_path, BatchOptions())
+    with local.open(encoding="utf-8", newline="") as fh:
+        expected = list(csv.DictReader(fh))
+    assert rows == expected and rows[1]["n"] == "" and rows[1]["status"] == "empty"

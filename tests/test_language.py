@@ -245,3 +245,48 @@ def test_identification_reads_a_bounded_start(monkeypatch: pytest.MonkeyPatch) -
     english = "I came across your profile and would love to connect about our product. "
     assert identify(english * 20_000) == "en"  # 1.5 million characters
     assert seen and max(seen) <= LANGUAGE_ID_CHARS <= MAX_CHARS
+
+
+# -- the first check and the helpers, at their boundaries -----------------------------------------
+
+
+def test_spanish_only_words_decide_at_their_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    per = round(1 / language._MARKER_SHARE)  # one marker in this many words is enough
+    detector = stub(monkeypatch, english=1.0)
+    assert identify("gracias " + words(per - 1, 4 * per)) == "es" and detector.seen == []
+    assert identify("gracias " + words(per, 4 * per)) == "en" and len(detector.seen) == 1  # a share under it
+    assert language.spanish_evidence("gracias " + words(per - 1, 4 * per))
+    assert not language.spanish_evidence("gracias " + words(per, 4 * per))
+    assert not language.spanish_evidence("") and not language.spanish_evidence(words(3, 12))
+    assert not language.spanish_evidence("xxurl xxphone hola")  # placeholders are not words
+    assert language.spanish_evidence("xxurl y xxphone")
+
+
+def test_the_detector_reads_the_cleaned_lowercased_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    detector = stub(monkeypatch, english=1.0)
+    identify("HELLO <b>Dear</b> FRIEND visit https://example.com NOWWW 600 123 456")
+    assert [text.split() for text in detector.seen] == [["hello", "dear", "friend", "visit", "now"]]
+
+
+def test_supported_languages() -> None:
+    assert is_supported(UNDETERMINED, ("en",)) and is_supported("es")
+    assert not is_supported("en") and not is_supported("") and is_supported("en", ("es", "en"))
+    assert language.SUPPORTED == ("es",) and UNDETERMINED == "und"
+    assert language_name("en") == "inglés" and language_name("xx") == "xx"
+
+
+def test_the_real_detector_is_built_once_for_the_candidates() -> None:
+    first = language.detector()
+    assert language.detector() is first
+    english = "I came across your profile and would love to connect about our product."
+    values = first.compute_language_confidence_values(english)
+    assert values[0].language.iso_code_639_1.name.lower() == "en"
+    assert {v.language.iso_code_639_1.name.lower() for v in values} == set(CANDIDATES)
+
+
+def test_placeholders_and_dotted_names_add_no_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    per = round(1 / language._MARKER_SHARE)
+    assert language.spanish_evidence("gracias " + words(per - 1, 4 * per) + " xxurl")  # still one in twenty
+    detector = stub(monkeypatch, english=1.0)
+    assert identify("wonderful offers here superdeals-shop.example") == UNDETERMINED  # three words
+    assert detector.seen == []

@@ -236,3 +236,225 @@ def test_a_huge_column_list_is_shortened_in_messages() -> None:
     with pytest.raises(DataError) as caught:
         detect_layout(columns, "wide.csv")
     assert len(str(caught.value)) < 3000 and "and 470 more" in str(caught.value)
+
+
+# ---- layouts and sources, rule by rule ------------------------------------------------------------
+
+import io  # noqa: E402
+
+from intent.io import linkedin  # noqa: E402
+from intent.io.linkedin import Layout, resolve_inputs  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("columns", "kind", "text_columns", "empty_status"),
+    [
+        (["From", "To", "Content"], "linkedin_messages", ("Content",), "empty"),  # three known names: enough
+        (["From", "Content"], "csv", ("Content",), "empty"),  # two: any CSV with a "content" column
+        ([" SUBJECT ", "FROM", "TO", "CONTENT"], "linkedin_messages", (" SUBJECT ", "CONTENT"), "empty"),
+        (["From", "To", "Message"], "linkedin_invitations", ("Message",), "no_message"),
+        (["From", "Message"], "csv", ("Message",), "empty"),
+        (["FOLDER", "DATE", "SUBJECT", "Body"], "csv", ("Body",), "empty"),  # no CONTENT: not messages.csv
+        (["id", "TEXTO"], "csv", ("TEXTO",), "empty"),
+    ],
+)
+def test_layouts_by_header(columns: list[str], kind: str, text_columns: tuple[str, ...], empty_status: str) -> None:
+    layout = detect_layout(columns, "f.csv")
+    assert (layout.kind, layout.text_columns, layout.empty_status) == (kind, text_columns, empty_status)
+
+
+def test_text_of_joins_the_parts_with_a_blank_line() -> None:
+    layout = Layout("linkedin_messages", ("SUBJECT", "CONTENT"))
+    assert layout.text_of({"SUBJECT": "  Oferta ", "CONTENT": " Hola \n"}) == "Oferta\n\nHola"
+    assert layout.text_of({"SUBJECT": " ", "CONTENT": "Hola"}) == "Hola"
+    assert layout.text_of({"SUBJECT": "Solo asunto", "CONTENT": ""}) == "Solo asunto"
+    assert layout.text_of({"CONTENT": "sin asunto"}) == "sin asunto" and layout.text_of({}) == ""
+
+
+def test_a_named_text_column_wins_and_is_checked() -> None:
+    messages = ["FROM", "TO", "DATE", "SUBJECT", "CONTENT"]
+    assert detect_layout(messages, "m.csv", text_column="subject") == Layout("csv", ("SUBJECT",))
+    with pytest.raises(
+        DataError,
+        match=r"^m.csv has no column 'x{60}'. Its columns are: FROM, TO, DATE, SUBJECT, CONTENT. "
+        r"Fix: pass one of them to --text-column.$",
+    ):
+        detect_layout(messages, "m.csv", text_column="x" * 100)
+    with pytest.raises(
+        DataError,
+        match=r"^x.csv: several columns could hold the text. Its columns are: texto, body. "
+        r"Fix: name the text column with --text-column NAME.$",
+    ):
+        detect_layout(["texto", "body"], "x.csv")
+
+
+def test_what_a_source_is(tmp_path: Path) -> None:
+    data = tmp_path / "data.PQ"
+    data.write_bytes(b"not parquet bytes: the name says it")
+    hidden = tmp_path / "table.bin"
+    hidden.write_bytes(b"PAR1....")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text\nhola\n", encoding="utf-8")
+    assert [s.kind for s in resolve_inputs([str(data), str(hidden), str(plain)])] == ["parquet", "parquet", "csv"]
+    (source,) = resolve_sources(str(plain))
+    assert (source.name, source.size, source.path, source.on_disk, source.archive) == (
+        "plain.csv",
+        10,
+        plain,
+        plain,
+        None,
+    )
+    with source.open() as fh:
+        assert fh.read() == b"text\nhola\n"
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Export/messages.csv", MESSAGES_CSV)
+    (member,) = resolve_sources(str(archive))
+    assert (member.name, member.size, member.path, member.archive, member.on_disk) == (
+        "messages.csv",
+        len(MESSAGES_CSV),
+        None,
+        archive,
+        archive,
+    )
+
+
+def test_a_zip_is_known_by_its_bytes_or_its_name(tmp_path: Path) -> None:
+    odd = tmp_path / "export.data"
+    with zipfile.ZipFile(odd, "w") as zf:
+        zf.writestr("messages.csv", MESSAGES_CSV)
+    assert [s.name for s in resolve_sources(str(odd))] == ["messages.csv"]
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    with pytest.raises(DataError, match=r"empty.zip holds neither messages\.csv nor Invitations\.csv \(it is empty\)"):
+        resolve_sources(str(empty))
+    fake = tmp_path / "fake.zip"
+    fake.write_text("text\nhola\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"fake.zip is not a readable zip archive: it is damaged or incomplete"):
+        resolve_sources(str(fake))
+
+
+def test_the_shallowest_copy_of_each_export_file_is_read(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a/a/messages.csv", "CONTENT,FROM,TO\ndeep,a,b\n")  # first by name, but deeper
+        zf.writestr("a/messages.csv", "CONTENT,FROM,TO\nshallow,a,b\n")
+        zf.writestr("a/b/c/invitations.csv", "From,To,Message\na,b,hola\n")
+        zf.writestr("a/", "")
+    sources = resolve_sources(str(archive))
+    assert [s.name for s in sources] == ["messages.csv", "invitations.csv"]
+    with sources[0].open() as fh:
+        assert b"shallow" in fh.read()
+
+
+def test_a_folder_without_export_files_lists_what_it_holds(tmp_path: Path) -> None:
+    for i in range(25):
+        (tmp_path / f"note-{i:02d}.md").write_text("x", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        resolve_sources(str(tmp_path))
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path} holds neither messages.csv nor Invitations.csv (found: note-00.md, ")
+    assert "note-19.md)" in message and "note-20.md" not in message
+    assert message.endswith("Fix: point at LinkedIn's export archive or folder, or at a CSV file.")
+
+
+def test_an_export_folder_reads_only_its_messages_and_invitations(tmp_path: Path) -> None:
+    (tmp_path / "Profile.csv").write_text("First Name\nAna\n", encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("text\nhola\n", encoding="utf-8")
+    (tmp_path / "Invitations.csv").write_text("From,To,Message\na,b,hola\n", encoding="utf-8")
+    assert [s.name for s in resolve_sources(str(tmp_path))] == ["Invitations.csv"]
+
+
+def test_stdin_is_spooled_once_whatever_it_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def stdin(data: bytes) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+    stdin(b"text\nhola\n")
+    (source,) = resolve_sources("-")
+    assert (source.name, source.kind, source.size, source.path) == ("stdin", "csv", 10, None)
+    with source.open() as fh:
+        assert fh.read() == b"text\nhola\n"
+    stdin(b"PAR1 data")
+    assert resolve_sources("-")[0].kind == "parquet"
+    export_zip(tmp_path / "e.zip")
+    stdin((tmp_path / "e.zip").read_bytes())
+    (member,) = resolve_sources("-")
+    assert member.name == "messages.csv"
+    with member.open() as fh:
+        assert fh.read().decode() == MANY_MESSAGES_CSV
+    with pytest.raises(DataError, match=r"^'-' \(stdin\) can be given only once.$"):
+        resolve_inputs(["-", "-"])
+
+
+def test_missing_inputs_say_what_was_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"^No such file or folder: .*missing.csv$"):
+        resolve_sources(str(tmp_path / "missing.csv"))
+    with pytest.raises(DataError, match=r"^No such file or folder: .*nothing-\*.csv \(the pattern matched no file\)$"):
+        resolve_sources(str(tmp_path / "nothing-*.csv"))
+    (tmp_path / "dir-a.csv").mkdir()  # a pattern that matches only a folder: no file to read
+    with pytest.raises(DataError, match=r"dir-\*.csv$"):
+        resolve_sources(str(tmp_path / "dir-*.csv"))
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(MESSAGES_CSV, encoding="utf-8")
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(linkedin, "_head", refuse)
+    with pytest.raises(
+        DataError,
+        match=r"^.*m.csv: permission denied, intent cannot read this file. Fix: check its permissions \(e.g. ls -l\), "
+        r"or copy the files somewhere you can read them.$",
+    ):
+        resolve_sources(str(path))
+
+
+def test_a_damaged_member_is_named(tmp_path: Path) -> None:
+    (source,) = resolve_sources(str(bad_crc_zip(tmp_path / "export.zip")))
+    damaged = r"^messages.csv in .*export.zip is damaged \(.*\). Fix: download or copy it"
+    with pytest.raises(DataError, match=damaged), source.open() as fh:
+        fh.read()
+
+
+def test_a_large_member_is_read_whole_in_pieces(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    body = "CONTENT,FROM,TO\n" + "hola, qué tal,a,b\n".replace(", qué", " qué") * 20_000
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("messages.csv", body)
+    (source,) = resolve_sources(str(archive))
+    with source.open() as fh:
+        pieces = list(iter(lambda: fh.read(5000), b""))  # read as the CSV reader reads: a piece at a time
+    assert b"".join(pieces).decode() == body and len(body) > 1 << 18
+
+
+def test_an_encrypted_export_says_how_to_read_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        resolve_sources(str(encrypted_zip(tmp_path / "export.zip")))
+    assert str(caught.value) == (
+        f"{tmp_path / 'export.zip'} is password-protected (encrypted): intent cannot read it. Fix: unzip it with "
+        "its password and give intent the folder, or its messages.csv."
+    )
+
+
+def test_a_member_in_an_unknown_compression_is_named(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("messages.csv", MESSAGES_CSV)
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
+        at = data.find(signature)
+        data[at + offset] = 99
+    archive.write_bytes(bytes(data))
+    (source,) = resolve_sources(str(archive))
+    with pytest.raises(DataError, match=r"^messages.csv in .*export.zip cannot be read \(.*\). Fix: download or copy"):
+        source.open()
+
+
+def test_a_damaged_zip_on_stdin_is_named_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(truncated_zip(tmp_path / "t.zip").read_bytes())))
+    with pytest.raises(DataError, match=r"^stdin is not a readable zip archive: it is damaged or incomplete"):
+        resolve_sources("-")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intent.config import LABELS, MAX_CHARS
+from intent.config import LABELS, MAX_CHARS, RANDOM_SEED
 from intent.model import IntentModel, build_pipeline
 
 
@@ -159,3 +159,214 @@ def test_with_threshold_copies_and_validates(mini_model: IntentModel) -> None:
     assert strict.classify("no gracias").uncertain
     with pytest.raises(ValueError, match="between 0 and 1"):
         mini_model.with_threshold(1.5)
+
+
+# ---- the policy, on fixed probabilities: labels, confidence, thresholds, statuses, language ---
+
+from conftest import fixed_model  # noqa: E402
+from intent import model as model_module  # noqa: E402
+
+SPAM, GENUINE, GATE = LABELS
+
+
+def spanish_only(monkeypatch: pytest.MonkeyPatch, language: str = "es") -> list[str]:
+    """Language identification answers ``language`` for every message; returns the texts it was asked about."""
+    asked: list[str] = []
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: False)
+    monkeypatch.setattr(model_module, "identify", lambda text: asked.append(text) or language)
+    return asked
+
+
+def test_label_confidence_and_probabilities_follow_the_labels_order_whatever_the_classifiers() -> None:
+    """The classifier's columns come in another order (reversed LABELS): each label keeps its own probability."""
+    model = fixed_model({"a": (0.1, 0.7, 0.2), "b": (0.05, 0.15, 0.8)})
+    a, b = model.classify(["a", "b"], languages=None)
+    assert (a.label, a.confidence, a.probabilities) == (GENUINE, 0.7, {SPAM: 0.1, GENUINE: 0.7, GATE: 0.2})
+    assert (b.label, b.confidence) == (GATE, 0.8)
+    assert model.predict(["a", "b"]) == [GENUINE, GATE] and model.predict("b") == GATE
+    assert model.predict_proba(["a", "b"]).tolist() == [[0.1, 0.7, 0.2], [0.05, 0.15, 0.8]]
+    assert model.predict_proba("a").tolist() == [0.1, 0.7, 0.2]
+    assert model.labels == LABELS
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "uncertain"),
+    [((0.6, 0.3, 0.1), False), ((0.59, 0.31, 0.1), True), ((0.61, 0.29, 0.1), False), ((0.4, 0.35, 0.25), True)],
+    ids=["at-threshold", "just-under", "just-over", "far-under"],
+)
+def test_uncertain_is_confidence_strictly_under_the_threshold(
+    probabilities: tuple[float, float, float], uncertain: bool
+) -> None:
+    result = fixed_model({"m": probabilities}, threshold=0.6).classify("m", languages=None)
+    assert result.uncertain is uncertain and result.status == "ok" and result.label == SPAM
+
+
+def test_with_threshold_moves_the_boundary_and_checks_it() -> None:
+    model = fixed_model({"m": (0.7, 0.2, 0.1)}, threshold=0.6)
+    assert not model.classify("m", languages=None).uncertain
+    stricter = model.with_threshold(0.7)
+    assert stricter.threshold == 0.7 and not stricter.classify("m", languages=None).uncertain
+    assert model.with_threshold(0.71).classify("m", languages=None).uncertain
+    assert model.with_threshold(None) is model and model.threshold == 0.6
+    assert stricter.metadata == {"name": "fixed"} and stricter.steps == model.steps
+    assert model.with_threshold(0.0).threshold == 0.0 and model.with_threshold(1.0).threshold == 1.0
+    for bad in (-0.01, 1.01):
+        with pytest.raises(ValueError, match=f"between 0 and 1, got {bad}"):
+            model.with_threshold(bad)
+
+
+def test_a_foreign_message_is_uncertain_however_confident(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = spanish_only(monkeypatch, "en")
+    model = fixed_model({"pitch": (0.99, 0.005, 0.005)}, threshold=0.5)
+    result = model.classify("pitch")
+    assert (result.label, result.confidence, result.language) == (SPAM, 0.99, "en")
+    assert result.uncertain and result.status == "other_language" and not result.truncated
+    assert asked == ["pitch"]
+    widened = model.classify("pitch", languages=("es", "en"))  # supported once listed: confident again
+    assert not widened.uncertain and widened.status == "ok" and widened.language == "en"
+
+
+def test_too_short_to_tell_and_spanish_are_not_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    spanish_only(monkeypatch, "und")
+    model = fixed_model({"ok": (0.9, 0.05, 0.05)})
+    result = model.classify("ok")
+    assert result.language == "und" and result.status == "ok" and not result.uncertain
+
+
+def test_spanish_evidence_skips_identification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model's own normalized text decides most Spanish messages; identify runs only for the rest."""
+    seen: list[str] = []
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: seen.append(normalized) or True)
+    monkeypatch.setattr(model_module, "identify", lambda text: pytest.fail("identify should not run"))
+    result = fixed_model({"hola": (0.9, 0.05, 0.05)}).classify("hola")
+    assert result.language == "es" and result.status == "ok" and seen == ["hola"]
+
+
+def test_no_language_identification_when_languages_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: pytest.fail("should not run"))
+    monkeypatch.setattr(model_module, "identify", lambda text: pytest.fail("should not run"))
+    result = fixed_model({"hi": (0.9, 0.05, 0.05)}).classify("hi", languages=None)
+    assert result.language == "" and result.status == "ok" and not result.uncertain
+
+
+def test_truncated_status_starts_one_character_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    at, past = "a" * MAX_CHARS, "a" * (MAX_CHARS + 1)
+    model = fixed_model({at: (0.9, 0.05, 0.05), past: (0.9, 0.05, 0.05)})
+    kept, cut = model.classify([at, past], languages=None)
+    assert (kept.status, kept.truncated) == ("ok", False)
+    assert (cut.status, cut.truncated, cut.uncertain) == ("truncated", True, False)
+    spanish_only(monkeypatch, "en")
+    both = model.classify(past)  # other_language wins the status; truncated still says it was cut
+    assert (both.status, both.truncated, both.uncertain) == ("other_language", True, True)
+
+
+def test_empty_messages_keep_their_place_in_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    spanish_only(monkeypatch)
+    model = fixed_model({"a": (0.9, 0.05, 0.05), "b": (0.1, 0.1, 0.8)})
+    results = model.classify(["a", "", "<p></p>", "b"])
+    assert [r.label for r in results] == [SPAM, None, None, GATE]
+    empty = results[1]
+    assert (empty.status, empty.confidence, empty.uncertain, empty.probabilities, empty.language) == (
+        "empty",
+        0.0,
+        True,
+        {},
+        "",
+    )
+    assert [r.status for r in results] == ["ok", "empty", "empty", "ok"]
+    assert model.classify([]) == [] and model.predict_proba([]).shape == (0, 3)
+    with pytest.raises(ValueError, match="message at position 2 is empty"):
+        model.predict_proba(["a", "b", " "])
+    with pytest.raises(
+        ValueError,
+        match=r"^the message is empty once cleaned \(blank, or only markup, invisible or control characters\); "
+        r"there is nothing to classify\. Use classify\(\) for a per-message status instead\.$",
+    ):
+        model.predict(" ")
+    with pytest.raises(ValueError, match=r"^message at position 1 is empty once cleaned"):
+        model.predict(["a", "<br>"])
+
+
+def test_messages_are_classified_in_chunks_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {f"m{i}": ((0.8, 0.1, 0.1) if i % 2 else (0.1, 0.1, 0.8)) for i in range(7)}
+    model = fixed_model(table)
+    monkeypatch.setattr(model, "CHUNK", 3)
+    assert model.predict(list(table)) == [GATE if i % 2 == 0 else SPAM for i in range(7)]
+    assert model.predict_proba(list(table)).shape == (7, 3)
+    assert model.predict(list(table)[:5]) == [GATE, SPAM, GATE, SPAM, GATE]  # two chunks
+    results = model.classify(list(table), languages=None)  # each message keeps its own normalized text
+    assert [r.label for r in results] == [GATE if i % 2 == 0 else SPAM for i in range(7)]
+    seen: list[str] = []
+    monkeypatch.setattr(model_module, "spanish_evidence", lambda normalized: seen.append(normalized) or True)
+    model.classify(list(table))
+    assert seen == list(table)
+
+
+def test_a_model_with_other_labels_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"trained on labels \['a', 'b', 'c'\], expected"):
+        fixed_model({}, classes=("a", "b", "c"))
+    with pytest.raises(ValueError, match="expected"):
+        fixed_model({}, classes=(SPAM, GENUINE))
+
+
+def test_steps_become_a_pipeline_only_when_asked(mini_model: IntentModel) -> None:
+    assert IntentModel(list(mini_model.steps.items())).threshold == 0.5  # the default
+    assert IntentModel(list(mini_model.steps.items())).metadata == {}
+    model = IntentModel(list(mini_model.steps.items()), threshold=0.25, metadata={"k": 1})
+    assert model._pipeline is None and model.threshold == 0.25 and model.metadata == {"k": 1}
+    pipeline = model.pipeline
+    assert [name for name, _ in pipeline.steps] == ["preprocess", "features", "classifier"]
+    assert model.pipeline is pipeline  # built once
+    assert model.spacy_model == "blank:es" and repr(model) == "IntentModel(threshold=0.250, spacy='blank:es')"
+
+
+def test_first_format_state_is_read() -> None:
+    model = IntentModel.__new__(IntentModel)
+    pipeline = build_pipeline()
+    model.__setstate__({"pipeline": pipeline, "threshold": 0.4, "metadata": {}})
+    assert model.pipeline is pipeline and list(model.steps) == ["preprocess", "features", "classifier"]
+    assert model.threshold == 0.4
+
+
+def test_builders_wire_their_arguments() -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    from intent.model import build_classifier
+
+    logreg = build_classifier("logreg", C=2.5, seed=7)
+    assert isinstance(logreg, LogisticRegression) and (logreg.C, logreg.random_state) == (2.5, 7)
+    assert logreg.max_iter == 5000  # room to converge on a large corpus (the default 100 is not)
+    default = build_classifier()
+    assert isinstance(default, LogisticRegression) and (default.C, default.random_state) == (1.0, RANDOM_SEED)
+    svm = build_classifier("svm", C=0.3, seed=5)
+    assert isinstance(svm, CalibratedClassifierCV) and svm.method == "sigmoid"
+    assert (svm.estimator.C, svm.estimator.random_state) == (0.3, 5)
+    assert (svm.cv.n_splits, svm.cv.shuffle, svm.cv.random_state) == (3, True, 5)
+    with pytest.raises(ValueError, match=r"unknown classifier 'tree'; choose one of \('logreg', 'svm'\)"):
+        build_classifier("tree")
+    pipe = build_pipeline("blank:xx", False, (1, 3), (3, 4), "svm", 0.3, 5, structure=False)
+    assert [name for name, _ in pipe.steps] == ["preprocess", "features", "classifier"]
+    pre, features, classifier = (step for _, step in pipe.steps)
+    assert (pre.spacy_model, pre.drop_stopwords) == ("blank:xx", False)
+    params = features.get_params()
+    assert (params["word_ngram_range"], params["char_ngram_range"], params["structure"]) == ((1, 3), (3, 4), False)
+    assert isinstance(classifier.estimator, CalibratedClassifierCV)
+    assert (classifier.estimator.estimator.C, classifier.estimator.cv.random_state) == (0.3, 5)
+    pre, features, classifier = (step for _, step in build_pipeline().steps)  # the defaults
+    assert (pre.spacy_model, pre.drop_stopwords, features.get_params()["structure"]) == ("blank:es", True, True)
+    assert (classifier.estimator.C, classifier.estimator.random_state) == (1.0, RANDOM_SEED)
+
+
+def test_the_model_reads_only_the_first_max_chars(mini_model: IntentModel) -> None:
+    """Truncation proven by the probabilities: a 30,000-character message scores exactly as its
+    first MAX_CHARS characters, although the rest, read, would change them."""
+    model = mini_model
+    head = ("Encantada de conectar contigo, coincidimos en el congreso de Sevilla. " * 400)[:MAX_CHARS]
+    tail = "Oferta exclusiva: curso de ventas por 99€, compra ya con descuento. " * 150
+    message = head + tail
+    assert len(message) >= 30_000
+    assert np.array_equal(model.predict_proba(message), model.predict_proba(head))
+    assert not np.allclose(model.predict_proba(head[:1000] + tail), model.predict_proba(head))  # the tail matters
+    result = model.classify(message, languages=None)
+    assert result.truncated and result.status == "truncated"

@@ -121,3 +121,128 @@ def test_has_content_is_repair_leaving_something(text: str) -> None:
 def test_has_content_reads_only_what_the_model_reads() -> None:
     assert not has_content(" " * MAX_CHARS + "hola")
     assert has_content("hola" + " " * MAX_CHARS)
+
+
+# ---- the rules one by one, with their boundaries ------------------------------------------------
+
+from intent.text.normalize import is_placeholder  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("llámame al 600 123 456", "llámame al xxphone"),  # a Spanish mobile: 9 digits in groups
+        ("llámame al 600123456", "llámame al xxphone"),
+        ("fijo 91 123 45 67", "fijo xxphone"),
+        ("+34 600 12 34 56", "xxphone"),  # with the country code
+        ("whatsapp +52 55 1234 5678", "whatsapp xxphone"),  # Mexico City, 10 digits
+        ("tel 1234 5678", "tel xxphone"),  # 8 digits: the shortest phone
+        ("tel 123 4567", "tel xxnum xxnum"),  # 7 digits: numbers, not a phone
+        ("el 12/03/2026 a las 10:30", "el xxnum a las xxnum"),  # dates and times are numbers
+        ("año 2026", "año xxnum"),
+    ],
+)
+def test_phones_are_masked_by_their_digits(text: str, expected: str) -> None:
+    assert mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("escribe a ana@ejemplo.es ya", "escribe a xxemail ya"),
+        ("mira www.ejemplo.com/x o https://a.io/b?c=1", "mira xxurl o xxurl"),
+        ("visita ejemplo.com.", "visita xxurl ."),
+        ("fin de frase.sin espacio", "fin de frase.sin espacio"),  # a dot is not a link
+        ("hola @juan y @maría", "hola xxmention y xxmention"),
+        ("#ventas #b2b", "xxhashtag xxhashtag"),
+        ("precio 1.500,50 € al mes", "precio xxmoney al mes"),
+        ("USD 99 o 80 EUR", "xxmoney o xxmoney"),
+        ("un 20% o 30 por ciento", "un xxpercent o xxpercent"),
+        ("cuesta 5 EUROS", "cuesta xxmoney"),  # any case
+        ("İstanbul: 5 euros", "İstanbul: xxmoney"),  # lowercasing changes the length: the flagged pattern
+        ("\u017folo 5 euros", "\u017folo xxmoney"),  # the long s
+        ("🚀🚀 vamos 👍🏽", "xxemoji vamos xxemoji"),
+        ("sin nada especial", "sin nada especial"),
+    ],
+)
+def test_mask_placeholders(text: str, expected: str) -> None:
+    assert mask(text) == expected
+
+
+def test_placeholders_are_known() -> None:
+    for word in mask("a@b.com https://x.io 600 123 456 5€ 20% @ana #tag 7 🚀").split():
+        assert is_placeholder(word), word
+    assert not is_placeholder("hola") and not is_placeholder("xx")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\ud800hola\udfff", "hola"),  # lone surrogates dropped
+        ("a<p>b</p>c", "a b\nc"),  # tags become a space, a closing paragraph a line
+        ("a< br />b<BR>c", "a\nb\nc"),
+        ("1 &lt; 2 &amp;&amp; &quot;x&quot;", '1 < 2 && "x"'),
+        ("&amp;amp;", "&"),  # escaped twice: undone twice
+        ("Ã©xito", "éxito"),  # mojibake
+        ("\uff46\uff55\uff4c\uff4c \u2460", "full 1"),  # NFKC: full-width letters, a circled digit
+        ("in\u200bvi\u00adsi\u2060ble\ufeff", "invisible"),
+        ("con\x07trol\x1bes\x7f", "con trol es"),
+        ("  espacios \t\u00a0 de más  ", "espacios de más"),
+        ("linea\n\nlinea", "linea\n\nlinea"),  # line breaks are kept
+    ],
+)
+def test_repair_each_kind_of_damage(text: str, expected: str) -> None:
+    assert repair(text) == expected
+
+
+def test_truncate_boundary() -> None:
+    assert truncate("a" * MAX_CHARS) == ("a" * MAX_CHARS, False)
+    assert truncate("a" * (MAX_CHARS + 1)) == ("a" * MAX_CHARS, True)
+
+
+def test_normalize_reads_only_the_first_max_chars_and_lowercases() -> None:
+    body = "abc" * MAX_CHARS
+    assert normalize("HOLA " + body + " OFERTA") == ("hola " + body)[:MAX_CHARS]
+    assert normalize("Holaaaa  AMIGA, visita https://x.io") == "hola amiga, visita xxurl"
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("hola", True),
+        ("  \n\t ", False),
+        ("\x85", True),  # mojibake of "…": repair makes it "..."
+        ("<p></p>", False),
+        ("<b>x</b>", True),
+        ("&nbsp;", False),
+        ("&amp;", True),
+        ("\x1b[31m", True),
+        ("\x1b", False),
+        ("\u200b\u200d", False),
+        ("ñ", True),
+    ],
+)
+def test_has_content_cases(text: str, content: bool) -> None:
+    assert has_content(text) is content
+
+
+def test_squash_repeats_only_letters_three_times() -> None:
+    assert squash_repeats("siii") == "si" and squash_repeats("sii") == "sii"
+    assert squash_repeats("1000 ___ !!!") == "1000 ___ !!!"
+    assert squash_repeats("") == ""
+
+
+def test_fold_accents_cases() -> None:
+    assert fold_accents("plain ascii") == "plain ascii"
+    assert fold_accents("ÁÉÍÓÚ àèìòù äëïöü ñÑ ç") == "AEIOU aeiou aeiou ñÑ c"
+    assert fold_accents("n\u0303 N\u0303 a\u0303") == "ñ Ñ a"  # a tilde typed apart stays only on n
+    assert fold_accents("\u0303inicio") == "inicio"  # a mark with nothing before it
+    assert fold_accents("café 🚀") == "cafe 🚀"
+
+
+def test_the_fast_paths_change_no_result() -> None:
+    assert mask("ve a http://intranet/app ya") == "ve a xxurl ya"  # a link without a dot
+    assert mask("cuesta 5 euro\u017f") == "cuesta xxmoney"  # the long s, inside the amount
+    assert fold_accents("X\u0303 n\u0303") == "X ñ"  # a tilde typed apart stays only on n
+    damaged = "reuniÃ³n &amp;amp;amp; fin"  # mojibake, and an entity escaped three times
+    assert repair(damaged) == "reunión &amp; fin"  # entities are undone twice, never by the mojibake repair

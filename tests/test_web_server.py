@@ -4,6 +4,7 @@ server under a hostile upload stays responsive and stops cleanly."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FUZZ
+from conftest import FUZZ, default_sigint
 from intent.cli import main
 from intent.config import MAX_FIELD_CHARS
 from intent.errors import DataError
@@ -82,6 +83,34 @@ def test_serve_refuses_bad_settings_before_listening(kwargs: dict[str, object], 
         serve("127.0.0.1", **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_upload_mb": 0.5}, {"max_texts": 1}, {"max_chars": 1}, {"max_job_memory_mb": 0.5}, {"jobs": 1}],
+)
+def test_the_smallest_settings_are_accepted(kwargs: dict[str, object]) -> None:
+    """Each setting at its lowest allowed value passes its check: the next check (the port) is what refuses."""
+    with pytest.raises(DataError, match=r"^--port must be between 0 and 65535, got 65536\.$"):
+        serve("127.0.0.1", 65536, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bind_checks_the_port_and_the_host() -> None:
+    with pytest.raises(DataError, match=r"^--port must be between 0 and 65535, got -1\.$"):
+        bind("127.0.0.1", -1)
+    try:
+        bind("127.0.0.1", 65535).close()  # the highest port is a port
+    except DataError as exc:
+        assert "already in use" in str(exc)
+    with pytest.raises(DataError, match=r"^--host 'no-such-host\.invalid' is not an address of this machine \("):
+        bind("no-such-host.invalid", 0)
+    with pytest.raises(DataError, match=r"^Cannot listen on 192\.0\.2\.1:0 \(.+\)\.$"):  # TEST-NET: not ours
+        bind("192.0.2.1", 0)
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockname()[0] == "127.0.0.1" and sock.get_inheritable()  # this host only; kept by children
+    finally:
+        sock.close()
+
+
 def test_cli_serve_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -120,6 +149,7 @@ def test_serve_exits_130_on_ctrl_c_and_143_on_sigterm(
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        preexec_fn=default_sigint,  # SIGINT reaches it even when pytest runs in the background
     )
     watchdog = threading.Timer(120, proc.kill)  # never hang the suite
     watchdog.start()
@@ -377,3 +407,111 @@ def test_a_training_stops_at_once_when_its_file_is_forgotten_and_when_the_server
         assert time.monotonic() - stopping < STOP_WITHIN
         assert not second & alive()  # the training's processes are gone with the server
         assert not list((tmp_path / "personal").glob("*.joblib"))  # stopped before it saved anything
+
+
+# ---- the real server's host checks, in this process (fast enough for `make mutate`) ----------------
+
+import http.client  # noqa: E402
+
+from intent.web import server as server_module  # noqa: E402
+
+
+@contextmanager
+def serving(
+    host: str,
+    model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    last_line: str = "intent: personal models",
+    **settings: Any,
+) -> Iterator[tuple[int, list[str]]]:
+    """`serve(host, port 0)` in a thread: yields its port and what it printed up to ``last_line``; stops
+    it as a signal would."""
+    servers: list[Any] = []
+    real = server_module._server_class
+
+    def capturing() -> Any:
+        class Captured(real()):  # type: ignore[misc]
+            def __init__(self, config: Any) -> None:
+                super().__init__(config)
+                servers.append(self)
+
+        return Captured
+
+    monkeypatch.setattr(server_module, "_server_class", capturing)
+    result: list[int] = []
+
+    def run() -> None:
+        settings.setdefault("quiet", True)
+        result.append(serve(host, 0, model_path=model, personal_dir=tmp_path / "personal", **settings))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    printed: list[str] = []
+    deadline = time.monotonic() + 60
+    while not any(line.startswith(last_line) for line in printed):
+        assert thread.is_alive() and time.monotonic() < deadline, printed
+        printed += capsys.readouterr().err.splitlines()
+        time.sleep(0.05)
+    (port,) = {int(m.group(1)) for line in printed if (m := re.search(r"the page is at \S+:(\d+)\s", line))}
+    try:
+        yield port, printed
+    finally:
+        servers[0].should_exit = True
+        thread.join(30)
+    assert result == [0] and not thread.is_alive()
+
+
+def get_health(port: int, host_header: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/api/health", headers={"Host": host_header})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_loopback_server_refuses_a_foreign_host(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """DNS rebinding: a page of another site that resolves to 127.0.0.1 sends its own name as Host."""
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path) as (port, printed):
+        assert f"intent: the page is at http://127.0.0.1:{port}  (Ctrl-C to stop)" in printed
+        assert not any("warning" in line for line in printed)
+        assert get_health(port, "attacker.example") == 400
+        assert get_health(port, f"attacker.example:{port}") == 400
+        assert get_health(port, f"127.0.0.1:{port}") == 200
+        assert get_health(port, f"localhost:{port}") == 200
+
+
+def test_a_server_open_to_the_network_warns_and_takes_any_host(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with serving("0.0.0.0", mini_model_path, monkeypatch, capsys, tmp_path, "intent: warning") as (port, printed):
+        assert f"intent: the page is at http://0.0.0.0:{port}  (Ctrl-C to stop)" in printed
+        (warning,) = [line for line in printed if "warning" in line]
+        assert warning.startswith("intent: warning: listening on 0.0.0.0, not only on this machine: anyone who")
+        assert get_health(port, "intent.lan") == 200  # the host list is for loopback only: here, any name
+
+
+def test_the_server_runs_with_the_settings_given_and_logs_as_asked(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = logging.getLogger("intent.web")
+    limits = {"max_upload_mb": 3, "max_texts": 7, "max_chars": 500}
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path, quiet=False, **limits) as (port, out):
+        assert f"intent: personal models trained on the page are saved in {tmp_path / 'personal'}" in out
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/health")
+        health = json.loads(connection.getresponse().read())
+        connection.close()
+        assert health["limits"] == {"max_upload_bytes": 3_000_000, "max_texts": 7, "max_chars": 500}
+        assert health["personal"]["dir"] == str(tmp_path / "personal")
+        log.info("an info line")
+        assert "INFO:     an info line" in capsys.readouterr().err.splitlines()
+    with serving("127.0.0.1", mini_model_path, monkeypatch, capsys, tmp_path):  # quiet: warnings only
+        log.info("not shown")
+        log.warning("a warning")
+        err = capsys.readouterr().err.splitlines()
+        assert "not shown" not in "\n".join(err) and err.count("WARNING:     a warning") == 1

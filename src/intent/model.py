@@ -121,7 +121,7 @@ class IntentModel:
         self.steps: dict[str, Any] = dict(pipeline.steps if hasattr(pipeline, "steps") else pipeline)
         self.threshold = threshold
         self.metadata = dict(metadata or {})
-        classes = list(self.steps["classifier"].classes_)
+        classes = [str(c) for c in self.steps["classifier"].classes_]
         if sorted(classes) != sorted(LABELS):
             raise ValueError(f"model was trained on labels {classes}, expected {list(LABELS)}")
         self._order = np.array([classes.index(label) for label in LABELS])

@@ -68,6 +68,7 @@ def _mixed_codec(name: str) -> codecs.CodecInfo | None:
 codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 codecs.register(_mixed_codec)
 _ESCAPED = re.compile("[\udc80-\udcff]")  # bytes that surrogateescape kept: not valid UTF-8
+_LINE_BREAK = re.compile("[\r\n]")
 
 
 def detect_encoding(open_binary: Callable[[], BinaryIO]) -> str:
@@ -102,8 +103,12 @@ def detect_encoding(open_binary: Callable[[], BinaryIO]) -> str:
 
 
 def detect_delimiter(sample: str) -> str:
-    """The delimiter of the header line: comma, semicolon (Excel in Spanish) or tab."""
-    header = sample.split("\n", 1)[0]
+    """The delimiter of the header line: comma, semicolon (Excel in Spanish) or tab.
+
+    Only the header counts: messages below it are full of commas. The header ends at the first
+    line break of any kind (old Mac files end their lines with CR alone).
+    """
+    header = _LINE_BREAK.split(sample, maxsplit=1)[0]
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts.values())
     if best == 0:

@@ -127,7 +127,10 @@ def serve(
     )
     server = _server_class()(config)
     server.on_ready, server.on_stop = ready, app.state.abort
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        log.removeHandler(handler)  # serve() called again in one process must not print each line twice
     # Recent uvicorn raises the signal again after its graceful shutdown; older versions return.
     if server.stopped_by == signal.SIGTERM:
         raise Terminated
