@@ -110,6 +110,11 @@ class JobStatus(BaseModel):
     progress: float = Field(description="Share of the input read, 0 to 1.")
     rows: int
     error: str | None
+    error_code: str | None = Field(
+        None,
+        description="The error in a stable word: the input's problem (e.g. bad_row, not_csv), job_memory, "
+        "run_died or internal.",
+    )
 
 
 class ErrorResponse(BaseModel):
