@@ -431,6 +431,21 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     expect(page.locator("#error")).to_be_visible(timeout=30_000)
     expect(page.locator("#error")).to_contain_text("no es un CSV de mensajes")
     assert_spanish(page, "an error")
+    # files that are not what they claim: a Spanish sentence, never a column chooser offering their bytes
+    notes = tmp_path / "notas.txt"
+    notes.write_text("Hola, te escribo por la propuesta que te envié la semana pasada\n", "utf-8")
+    corrupt = tmp_path / "exportacion.csv"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8)
+    for bad in (notes, corrupt):
+        page.set_input_files("#file-input", str(bad))
+        expect(page.locator("#error")).to_contain_text("no es un CSV de mensajes", timeout=30_000)
+        expect(page.locator("#column-form")).to_be_hidden()
+        assert_spanish(page, f"the error for {bad.name}")
+    damaged = tmp_path / "Basic_LinkedInDataExport.zip"
+    damaged.write_bytes(b"PK\x03\x04" + bytes(range(1, 256)) * 8)
+    page.set_input_files("#file-input", str(damaged))
+    expect(page.locator("#error")).to_contain_text("El .zip está dañado o incompleto", timeout=30_000)
+    expect(page.locator("#column-form")).to_be_hidden()
 
     too_big = tmp_path / "grande.csv"
     too_big.write_bytes(b"texto\n" + b"hola que tal\n" * 200_000)  # 2.6 MB, over the server's 2 MB

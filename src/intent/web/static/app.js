@@ -91,6 +91,7 @@ const state = {
   filtered: [],
   page: 0, // the page of ``filtered`` shown
   sort: "date_desc",
+  sorted: null, // {key, items}: the current view's items in the current order, sorted once, filtered often
   expanded: new Set(), // ids of the conversations shown open
   file: null,
   maxUpload: null,
@@ -360,6 +361,7 @@ async function loadRows(jobId, view = null) {
     for (const message of conv.messages) message.thread = conv;
   }
   state.data = data;
+  state.sorted = null;
   loadCorrections(data.corrections);
   show("progress-box", false);
   renderResults(view);
@@ -628,11 +630,22 @@ function matches(item, intent, query) {
 function applyFilters() {
   const intent = $("filter-intent").value;
   const query = fold($("search").value.trim());
-  const items = state.view === "conversations" ? state.data.conversations : state.data.rows;
-  state.filtered = items.filter((item) => matches(item, intent, query));
-  sortItems(state.filtered);
+  state.filtered = sortedItems().filter((item) => matches(item, intent, query));
+  markSort();
   state.page = 0;
   renderPage();
+}
+
+// The current view's items in the current order: sorted when the view, the order or a label changes, not on
+// every keystroke of a search.
+function sortedItems() {
+  const key = `${state.view} ${state.sort}`;
+  if (!state.sorted || state.sorted.key !== key) {
+    const items = (state.view === "conversations" ? state.data.conversations : state.data.rows).slice();
+    sortItems(items);
+    state.sorted = { key, items };
+  }
+  return state.sorted.items;
 }
 
 // ---------- sorting: newest first unless asked otherwise; ties keep the file's order ----------
@@ -664,6 +677,10 @@ const SORTS = {
 function sortItems(items) {
   const compare = SORTS[state.sort] || SORTS.date_desc;
   items.sort((a, b) => compare(a, b) || position(a) - position(b));
+}
+
+// aria-sort on the column the list is ordered by.
+function markSort() {
   const column = state.sort.replace(/_(asc|desc)$/, "");
   for (const th of $("messages").tHead.querySelectorAll("th[data-sort]")) {
     if (th.dataset.sort === column) {

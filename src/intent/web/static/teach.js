@@ -44,6 +44,7 @@ function loadCorrections(corrections) {
   teach.rows = new Map(Object.entries(corrections.rows).map(([n, label]) => [Number(n), label]));
   teach.conversations = new Map(Object.entries(corrections.conversations));
   teach.examples = corrections.examples;
+  state.sorted = null; // the order by intent follows your labels
 }
 
 function isConversation(item) {
