@@ -437,13 +437,16 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     corrupt = tmp_path / "exportacion.csv"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8)
     for bad in (notes, corrupt):
-        page.set_input_files("#file-input", str(bad))
+        with page.expect_response(re.compile(r".*/api/jobs$")) as answered:
+            page.set_input_files("#file-input", str(bad))
+        assert answered.value.json()["code"] == "not_csv"
         expect(page.locator("#error")).to_contain_text("no es un CSV de mensajes", timeout=30_000)
         expect(page.locator("#column-form")).to_be_hidden()
         assert_spanish(page, f"the error for {bad.name}")
     damaged = tmp_path / "Basic_LinkedInDataExport.zip"
     damaged.write_bytes(b"PK\x03\x04" + bytes(range(1, 256)) * 8)
-    page.set_input_files("#file-input", str(damaged))
+    with page.expect_response(re.compile(r".*/api/jobs$")):
+        page.set_input_files("#file-input", str(damaged))
     expect(page.locator("#error")).to_contain_text("El .zip está dañado o incompleto", timeout=30_000)
     expect(page.locator("#column-form")).to_be_hidden()
 

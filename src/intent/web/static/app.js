@@ -97,6 +97,7 @@ const state = {
   maxUpload: null,
   health: null, // GET /api/health: the model in use, limits
   detailRow: null, // the message the explanation dialog shows
+  xhr: null, // the upload in flight
 };
 
 // ---------- helpers ----------
@@ -285,7 +286,9 @@ function send(url, form) {
   show("progress-box", true);
   $("progress").value = 0;
   $("progress-text").textContent = "Subiendo el archivo…";
+  if (state.xhr) state.xhr.abort(); // a newer file replaces the one still uploading: its answer must not win
   const xhr = new XMLHttpRequest();
+  state.xhr = xhr;
   xhr.open("POST", url);
   xhr.responseType = "json";
   xhr.upload.onprogress = (event) => {
@@ -297,6 +300,7 @@ function send(url, form) {
   xhr.onerror = () =>
     showError("No se pudo conectar con intent en este equipo. ¿Sigue abierta la ventana en la que se inició?");
   xhr.onload = () => {
+    state.xhr = null;
     const body = xhr.response;
     if (xhr.status === 202) return poll(body.id);
     if (xhr.status === 422 && body && body.code === "text_column") return askColumn(body);
