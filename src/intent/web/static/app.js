@@ -746,9 +746,10 @@ function renderEmpty(filterName) {
   const intent = $("filter-intent").value;
   const query = $("search").value.trim();
   const noun = VIEWS[state.view].noun;
+  const none = state.view === "conversations" ? "Ninguna conversación" : "Ningún mensaje";
   let why;
-  if (query && intent) why = `Ningún elemento de «${filterName}» contiene «${query}».`;
-  else if (query) why = `Ningún ${noun === "mensajes" ? "mensaje" : "elemento"} contiene «${query}» (en el texto o el remitente).`;
+  if (query && intent) why = `${none} de «${filterName}» contiene «${query}».`;
+  else if (query) why = `${none} contiene «${query}» (en el texto o el remitente).`;
   else if (EMPTY_BECAUSE[intent]) why = EMPTY_BECAUSE[intent];
   else if (intent) why = `No hay ${noun} de «${filterName}» en este archivo.`;
   else why = `Este archivo no tiene ${noun}.`;
