@@ -393,7 +393,7 @@ def test_choose_the_text_column_then_see_errors_in_spanish(
     # its confidence is struck out (a foreign message's "100 %" says nothing)
     english = rows.filter(has_text="Hi John")
     expect(english).to_have_class(re.compile(r"\bdoubt-language\b"))
-    expect(english.locator(".flag.doubt-language")).to_have_text("🌐 en inglés: revísalo")
+    expect(english.locator(".flag.doubt-language")).to_have_text("⚑ en inglés: revísalo")
     expect(english.locator(".flag.doubt-confidence")).to_have_count(0)
     expect(english.locator("td.conf")).to_contain_text("no vale: otro idioma")
     expect(english.locator("td.conf s")).to_have_count(1)

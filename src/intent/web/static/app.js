@@ -212,7 +212,7 @@ function doubtFlag(item) {
     const name = languageOf(item);
     return el("span", {
       class: "flag doubt-language",
-      text: `🌐 en ${name}: revísalo`,
+      text: `⚑ en ${name}: revísalo`,
       title: `Parece escrito en ${name} y el modelo solo lee español: su etiqueta es una suposición.`,
     });
   }
