@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_batch.py --rows $(BENCH_ROWS)
 	$(PY) benchmarks/bench_dask.py --rows $(DASK_ROWS)
 	$(PY) benchmarks/bench_web.py --mb $(WEB_MB)
+	$(PY) benchmarks/bench_page.py
 	$(PY) benchmarks/bench_personal.py
 
 clean-venv:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -10,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from intent.config import MAX_FIELD_CHARS, SAMPLE_EXPORT
-from intent.errors import DataError
+from intent.config import LABELS, MAX_FIELD_CHARS, SAMPLE_EXPORT
+from intent.errors import ColumnError, DataError
 from intent.io import batch
 from intent.io.batch import PREDICTION_COLUMNS, BatchOptions, classify_file
+from intent.io.excel_es import spanish_excel_csv
 
 MESSAGES_HEADER = (
     "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER"
@@ -146,8 +148,19 @@ def test_excel_output(tmp_path: Path, mini_model_path: Path) -> None:
     out = tmp_path / "excel.csv"
     classify_file(str(messages_csv(tmp_path)), out, mini_model_path, BatchOptions(excel=True))
     raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b";intent;confidence;" in raw
-    assert len(read_csv(out, delimiter=";")) == 4
+    assert raw.startswith(b"\xef\xbb\xbf") and ";intención;confianza;dudoso;".encode() in raw
+    rows = read_csv(out, delimiter=";")
+    assert len(rows) == 4
+    # the same rows as the plain CSV, our columns in Spanish: the one translation table, applied as written
+    plain = tmp_path / "plain.csv"
+    classify_file(str(messages_csv(tmp_path)), plain, mini_model_path, BatchOptions())
+    assert spanish_excel_csv(plain.read_bytes()) == raw
+    labeled = [r for r in read_csv(plain) if r["intent"]]
+    assert labeled and {r["intent"] for r in labeled} <= set(LABELS)
+    spanish = [r for r in rows if r["intención"]]
+    assert {r["intención"] for r in spanish} <= {"Venta / spam", "Networking genuino", "Rechazo"}
+    assert all(re.fullmatch(r"\d{1,3},\d\d%", r["confianza"]) for r in spanish)
+    assert {r["dudoso"] for r in rows} <= {"sí", "no"} and {r["idioma"] for r in spanish} == {"español"}
 
 
 def test_generic_semicolon_cp1252_csv(tmp_path: Path, mini_model_path: Path) -> None:
@@ -455,7 +468,7 @@ def test_formula_cells_are_escaped_in_csv_output(tmp_path: Path, mini_model_path
     rows = read_csv(out, delimiter=";" if excel else ",")
     assert [r["text"] for r in rows] == ["'" + f for f in FORMULAS] + ["hola"]
     assert [r["from"] for r in rows] == ["'" + f for f in FORMULAS] + ["'=ana"]
-    assert all(not r["intent"].startswith("'") for r in rows)  # our own columns never need it
+    assert all(not r["intención" if excel else "intent"].startswith("'") for r in rows)  # ours never need it
 
 
 def test_jsonl_output_keeps_raw_text(tmp_path: Path, mini_model_path: Path) -> None:
@@ -538,7 +551,6 @@ def test_the_output_has_the_usual_file_mode(tmp_path: Path, mini_model_path: Pat
 from conftest import fixed_model  # noqa: E402
 from intent import api  # noqa: E402
 from intent import model as model_module  # noqa: E402
-from intent.config import LABELS  # noqa: E402
 
 FIXED = Path("fixed.joblib")  # the name a run asks for; `with_fixed_model` answers it
 
@@ -906,3 +918,42 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: py
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(MissingExtraError, match=r"^Parquet input needs pyarrow.parquet, .*intent\[parquet\]"):
         classify_file(str(path), tmp_path / "o.csv", FIXED, BatchOptions())
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "Hola, te escribo por la propuesta que te envié la semana pasada",  # one line of text: no header
+        "Buenos días Lucía te escribo porque vi tu perfil y me encantó tu trayectoria",
+    ],
+)
+def test_a_text_file_is_not_a_csv(tmp_path: Path, first_line: str) -> None:
+    src = tmp_path / "notas.txt"
+    src.write_text(first_line + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="is not a CSV") as caught:
+        batch.check_inputs(str(src), BatchOptions())
+    assert caught.value.code == "not_csv"
+
+
+def test_header_words_still_offer_the_column_choice(tmp_path: Path) -> None:
+    """Real column names, or a file with rows under a long question (a form's export): the chooser, not a refusal."""
+    for content in ("asunto,cuerpo,texto\na,b,c\n", "¿Qué te escribió la persona que te contactó?,fecha\nhola,ayer\n"):
+        src = tmp_path / "x.csv"
+        src.write_text(content, encoding="utf-8")
+        with pytest.raises(ColumnError):
+            batch.check_inputs(str(src), BatchOptions())
+
+
+def test_control_characters_in_fields_are_not_binary(tmp_path: Path, mini_model_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"text\n\x08\x1f\x1f hola\n\x07\x07\x07\n")
+    out = tmp_path / "out.csv"
+    assert classify_file(str(src), out, mini_model_path, BatchOptions()).rows == 2
+
+
+def test_binary_is_refused_with_its_code(tmp_path: Path) -> None:
+    src = tmp_path / "foto.csv"
+    src.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(1, 200)))
+    with pytest.raises(DataError, match="binary data") as caught:
+        batch.check_inputs(str(src), BatchOptions())
+    assert caught.value.code == "not_csv"

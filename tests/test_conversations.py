@@ -459,7 +459,9 @@ def test_write_conversations_escapes_formulas_and_quotes_line_breaks() -> None:
     assert rows[1][-1] == "Título\r\nlargo"
     excel = io.StringIO(newline="")
     write_conversations(excel, [c], excel=True)
-    assert excel.getvalue().startswith("conversation_id;kind;") and "\r\n" in excel.getvalue()
+    assert excel.getvalue().startswith("id de la conversación;tipo;") and "\r\n" in excel.getvalue()
+    spanish = list(csv.reader(io.StringIO(excel.getvalue(), newline=""), delimiter=";"))[1]
+    assert spanish[0] == "'=HYPERLINK(1)" and "solo escribiste tú" in spanish and spanish[-1] == "Título\r\nlargo"
 
 
 class _Rows:

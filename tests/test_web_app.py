@@ -226,13 +226,27 @@ def test_classify_file_reads_a_linkedin_export_zip(client: TestClient, sample_ex
 
 
 @pytest.mark.parametrize(
-    ("content", "fragment"),
-    [(b"", "empty"), (b"a,b\x00c\n1,2\n", "NUL"), (b"PK\x03\x04broken", "zip")],
+    ("content", "fragment", "code"),
+    [
+        (b"", "empty", "empty_file"),
+        (b"a,b\x00c\n1,2\n", "NUL", "not_csv"),
+        (b"PK\x03\x04broken", "zip", "damaged_zip"),
+        # files that are not what they claim: never a column chooser offering their bytes or words as columns
+        (bytes(range(1, 256)) * 4, "binary", "not_csv"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "binary", "not_csv"),
+        ("Hola, te escribo por la propuesta que te envié la semana pasada\n".encode(), "not a CSV", "not_csv"),
+    ],
 )
-def test_unreadable_uploads_get_422_with_the_reason(client: TestClient, content: bytes, fragment: str) -> None:
-    response = client.post("/api/classify-file", files={"file": ("x.csv" if fragment != "zip" else "x.zip", content)})
-    assert response.status_code == 422
-    assert fragment in response.json()["detail"]
+def test_unreadable_uploads_get_422_with_the_reason(
+    client: TestClient, content: bytes, fragment: str, code: str
+) -> None:
+    """Each with a stable code, which the page turns into its own Spanish sentence."""
+    name = "x.zip" if fragment == "zip" else "x.csv"
+    for endpoint in ("/api/classify-file", "/api/jobs"):
+        response = client.post(endpoint, files={"file": (name, content)})
+        assert response.status_code == 422
+        assert fragment in response.json()["detail"] and response.json()["code"] == code
+        assert "columns" not in response.json() or response.json()["columns"] is None
 
 
 def test_upload_over_the_size_limit_is_413(mini_model_path: Path) -> None:
@@ -306,9 +320,14 @@ def test_job_progress_rows_and_downloads(
     assert plain.content == expected.read_bytes()
     excel = client.get(f"/api/jobs/{status['id']}/download", params={"format": "excel"})
     assert excel.content.startswith(b"\xef\xbb\xbf")
-    assert list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")) == list(
-        csv.reader(io.StringIO(plain.text))
-    )
+    # the Excel download is what `intent classify --excel` writes: Spanish headers and values, same rows
+    expected_excel = tmp_path / "cli-excel.csv"
+    classify_file(str(archive), expected_excel, web_model_path, BatchOptions(excel=True))
+    assert excel.content == expected_excel.read_bytes()
+    spanish = list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";"))
+    machine = list(csv.reader(io.StringIO(plain.text)))
+    assert len(spanish) == len(machine) and spanish[0][-8:][:3] == ["intención", "confianza", "dudoso"]
+    assert machine[0][-8:][:3] == ["intent", "confidence", "uncertain"]  # the plain CSV keeps machine names
 
 
 def test_job_of_an_export_has_conversations_senders_and_their_download(
@@ -345,7 +364,10 @@ def test_job_of_an_export_has_conversations_senders_and_their_download(
     assert plain.status_code == 200 and plain.content == expected.read_bytes()
     assert "conversaciones" in plain.headers["content-disposition"]
     excel = client.get(f"/api/jobs/{job['id']}/download", params={"table": "conversations", "format": "excel"})
-    assert excel.content.startswith(b"\xef\xbb\xbfconversation_id;kind;")
+    assert excel.content.startswith("\ufeffid de la conversación;tipo;".encode())
+    expected_excel = tmp_path / "conv-excel.csv"
+    classify_file(str(archive), expected_excel, web_model_path, BatchOptions(excel=True), conversations=True)
+    assert excel.content == expected_excel.read_bytes()
 
 
 def test_a_plain_csv_has_no_conversations(client: TestClient) -> None:

@@ -16,9 +16,9 @@ LABELS: Final[tuple[str, ...]] = (
 
 #: Short Spanish names for people reading reports.
 LABEL_NAMES_ES: Final[dict[str, str]] = {
-    "spam_sales": "Spam / venta",
+    "spam_sales": "Venta / spam",
     "genuine_networking": "Networking genuino",
-    "gatekeeping_rejection": "Rechazo / gatekeeping",
+    "gatekeeping_rejection": "Rechazo",
 }
 
 #: What people write in a label column, mapped to the canonical names (lowercase, "_" for spaces).

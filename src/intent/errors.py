@@ -15,11 +15,24 @@ class ModelLoadError(IntentError):
 
 
 class DataError(IntentError, ValueError):
-    """Input data is unusable: a bad file, a missing column, an unknown label."""
+    """Input data is unusable: a bad file, a missing column, an unknown label.
+
+    ``code`` names the kind of problem in a stable word (the web API answers it beside the message, and the
+    page shows its own Spanish sentence for it): ``bad_input`` unless a raise site says better.
+    """
+
+    code: str = "bad_input"
+
+    def __init__(self, message: str = "", code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class ColumnError(DataError):
     """The text column cannot be told from the header; ``columns`` lists the choices."""
+
+    code = "text_column"
 
     def __init__(self, message: str, columns: list[str]):
         super().__init__(message)

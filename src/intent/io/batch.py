@@ -20,10 +20,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Protocol
 
 from intent.config import LABELS, MAX_FIELD_CHARS
-from intent.errors import DataError
+from intent.errors import ColumnError, DataError
 from intent.io.conversations import (
     THREAD_COLUMNS,
     Conversation,
@@ -42,6 +42,7 @@ from intent.io.csv_io import (
     detect_encoding,
     spreadsheet_safe,
 )
+from intent.io.excel_es import SpanishExcel
 from intent.io.linkedin import Layout, Source, detect_layout, resolve_inputs
 from intent.io.owner import LINKEDIN_KINDS, Owner, OwnerFinder, RowReader, Thread, Threader
 
@@ -294,6 +295,49 @@ class _Opened:
     progress: Any  # () -> bytes of the source consumed so far (for the progress bar)
 
 
+#: How common binary files start: a zip (even a damaged one), PDF, PNG, GIF, JPEG, an old Office document.
+_BINARY_MAGIC: Final = (
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\xd0\xcf\x11\xe0",
+)
+#: Control characters no text file holds (tab, line ends and form feed excepted).
+_CONTROL_BYTES: Final = frozenset(range(32)) - {9, 10, 12, 13} | {127}
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A known binary signature, or a first line with more than 1% control characters (random bytes hold
+    about 11%). Only the first line: a CSV's fields may hold any character, its column names do not."""
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    first = head.split(b"\n", 1)[0]
+    control = sum(1 for byte in first if byte in _CONTROL_BYTES)
+    return control > max(2, len(first) // 100)
+
+
+def _reads_like_text(name: str) -> bool:
+    """A "column name" of five words or more, or over 60 characters, is a sentence."""
+    return len(name.split()) >= 5 or len(name) > 60
+
+
+def _refuse_plain_text(columns: list[str], sample: str, name: str) -> None:
+    """A text file is not a CSV: when no text column is found and its first line reads as sentences (all of
+    it, or some of it in a file of one line), say so instead of offering its words as columns."""
+    names = [c for c in columns if c.strip()]
+    one_line = len([line for line in sample.splitlines() if line.strip()]) <= 1
+    prose = [_reads_like_text(c) for c in names]
+    if prose and (all(prose) or (one_line and any(prose))):
+        raise DataError(
+            f"{name} is not a CSV: its first line reads like text, not like column names. Fix: save the "
+            "messages as CSV with a header row (e.g. text), or point at LinkedIn's export.",
+            "not_csv",
+        )
+
+
 def _open(source: Source, options: BatchOptions) -> _Opened:
     if source.kind == "parquet":
         parquet = _ParquetReader(source)
@@ -311,14 +355,25 @@ def _open(source: Source, options: BatchOptions) -> _Opened:
     if b"\x00" in head:
         raise DataError(
             f"{source.name} contains NUL bytes: it is not a text CSV (a spreadsheet .xlsx, or UTF-16?). "
-            "Fix: save it as CSV UTF-8 from your spreadsheet program."
+            "Fix: save it as CSV UTF-8 from your spreadsheet program.",
+            "not_csv",
+        )
+    if _looks_binary(head):
+        raise DataError(
+            f"{source.name} is not a text CSV: it holds binary data (a damaged zip, an image, a document?). "
+            "Fix: save the messages as CSV UTF-8 from your spreadsheet program, or point at LinkedIn's export.",
+            "not_csv",
         )
     sample = head.decode(encoding, errors="ignore")
     counter = _CountingReader(source.open())
     text = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
     try:
         reader = CsvReader(text, source.name, detect_delimiter(sample), options.on_bad_lines)
-        layout = detect_layout(reader.columns, source.name, options.text_column)
+        try:
+            layout = detect_layout(reader.columns, source.name, options.text_column)
+        except ColumnError:
+            _refuse_plain_text(reader.columns, sample, source.name)
+            raise
     except BaseException:
         text.close()
         raise
@@ -346,13 +401,30 @@ def _prediction_names(input_columns: list[str], ours: Sequence[str] = PREDICTION
 
 
 class _Writer:
-    def __init__(self, fh: IO[str], columns: list[str], names: dict[str, str], options: BatchOptions):
+    def __init__(
+        self,
+        fh: IO[str],
+        columns: list[str],
+        names: dict[str, str],
+        options: BatchOptions,
+        thread_names: dict[str, str] | None = None,
+    ):
         self.fh, self.columns, self.names, self.fmt = fh, columns, names, options.fmt
+        self.spanish: SpanishExcel | None = None
         if self.fmt == "csv":
             self.csv = CsvWriter(
                 fh, delimiter=";" if options.excel else ",", lineterminator="\r\n" if options.excel else "\n"
             )
-            self.csv.writerow(columns + [names[c] for c in PREDICTION_COLUMNS])
+            header = columns + [names[c] for c in PREDICTION_COLUMNS]
+            if options.excel:  # for people: Spanish headers and values of our columns
+                position = {name: i for i, name in enumerate(columns)}
+                ours = {position[shown]: ours for ours, shown in (thread_names or {}).items()}
+                ours.update({len(columns) + k: c for k, c in enumerate(PREDICTION_COLUMNS)})
+                if columns and columns[0] == SOURCE_COLUMN:  # several files read: which one a row is from
+                    ours.setdefault(0, SOURCE_COLUMN)
+                self.spanish = SpanishExcel(ours)
+                header = self.spanish.header(header)
+            self.csv.writerow(header)
 
     def write(self, values: dict[str, str], result: Result) -> None:
         label, confidence, uncertain, probs, status, language = result
@@ -368,13 +440,15 @@ class _Writer:
             self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             return
         fmt = "{:.4f}".format
-        self.csv.writerow(
+        cells = (
             [spreadsheet_safe(values.get(c, "")) for c in self.columns]
             + [label or "", "" if confidence is None else fmt(confidence), "true" if uncertain else "false"]
             + (["" for _ in LABELS] if probs is None else [fmt(p) for p in probs])
-            + [status, language],
-            escape=False,  # the input cells are escaped above; ours never start with a trigger
+            + [status, language]
         )
+        if self.spanish is not None:
+            cells = self.spanish.row(cells)
+        self.csv.writerow(cells, escape=False)  # the input cells are escaped above; ours never start with a trigger
 
 
 # ---- the run ---------------------------------------------------------------------------
@@ -498,7 +572,7 @@ def _run(
     encoding = "utf-8-sig" if options.excel else "utf-8"
     sink = atomic_output(output, encoding=encoding) if mode != "collect" else contextlib.nullcontext(None)
     with sink as fh, classifier:
-        writer = _Writer(fh, columns, names, options) if fh is not None and mode == "messages" else None
+        writer = _Writer(fh, columns, names, options, thread_names) if fh is not None and mode == "messages" else None
         done_bytes = 0
         for o, rename in zip(opened, renames, strict=True):
             chunks = _chunks(iter(o.reader), options.chunk_size)

@@ -45,6 +45,7 @@ from typing import IO, Any, Final
 from intent.config import LABELS
 from intent.io.csv_io import CsvWriter
 from intent.io.dates import When
+from intent.io.excel_es import SpanishExcel
 from intent.io.owner import INVITATION_KIND, Person, Thread
 
 SPAM, GENUINE = "spam_sales", "genuine_networking"
@@ -370,10 +371,12 @@ def write_conversations(
             n += 1
         return n
     writer = CsvWriter(fh, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
-    writer.writerow(CONVERSATION_COLUMNS)
+    spanish = SpanishExcel(dict(enumerate(CONVERSATION_COLUMNS))) if excel else None  # for people, in Spanish
+    writer.writerow(spanish.header(CONVERSATION_COLUMNS) if spanish else CONVERSATION_COLUMNS)
     for c in conversations:
         record = conversation_record(c)
-        writer.writerow([_cell(record[col]) for col in CONVERSATION_COLUMNS])
+        cells = [_cell(record[col]) for col in CONVERSATION_COLUMNS]
+        writer.writerow(spanish.row(cells) if spanish else cells)
         n += 1
     return n
 

@@ -140,6 +140,8 @@ class Row:
 class BadLineError(DataError):
     """A row that cannot be read as a record of the header's shape."""
 
+    code = "bad_row"
+
 
 #: Characters per read: no line, however long, is ever read whole.
 _PIECE: Final = 1 << 16
@@ -389,9 +391,11 @@ class CsvReader:
         try:
             header = next(self._reader)
         except StopIteration:
-            raise DataError(f"{name} is empty: there is no header row. Fix: check you picked the right file.") from None
+            raise DataError(
+                f"{name} is empty: there is no header row. Fix: check you picked the right file.", "empty_file"
+            ) from None
         except csv.Error as exc:
-            raise DataError(f"{name}: the header row cannot be read ({exc}).") from exc
+            raise DataError(f"{name}: the header row cannot be read ({exc}).", "not_csv") from exc
         self.columns = [h.strip() for h in header]
         longest = max((len(c) for c in self.columns), default=0)
         if self._lines.cut or longest > MAX_COLUMN_NAME_CHARS or len(self.columns) > MAX_COLUMNS:
@@ -402,14 +406,16 @@ class CsvReader:
             )
             raise DataError(
                 f"{name}: the first line is not a header ({what}). Fix: the first line must name the columns, "
-                "e.g. text (or save the file again as CSV from your spreadsheet program)."
+                "e.g. text (or save the file again as CSV from your spreadsheet program).",
+                "not_csv",
             )
         if not any(self.columns):
-            raise DataError(f"{name}: the header row is blank. Fix: the first line must name the columns.")
+            raise DataError(f"{name}: the header row is blank. Fix: the first line must name the columns.", "not_csv")
         dupes = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if dupes:
             raise DataError(
-                f"{name}: duplicate column names {shown_columns(dupes)}. Fix: give each column its own name."
+                f"{name}: duplicate column names {shown_columns(dupes)}. Fix: give each column its own name.",
+                "duplicate_columns",
             )
         self._lines.max_fields = len(self.columns) + 1  # one more is enough to see a row is malformed
 

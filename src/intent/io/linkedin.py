@@ -148,7 +148,7 @@ class _ZipMember(io.RawIOBase):
         try:
             data = self._member.read(len(buffer))
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise DataError(f"{self._where} is damaged ({exc}). {_DAMAGED}") from exc
+            raise DataError(f"{self._where} is damaged ({exc}). {_DAMAGED}", "damaged_zip") from exc
         buffer[: len(data)] = data
         return len(data)
 
@@ -164,14 +164,15 @@ def _zip_sources(path: Path, shown: str, keep: object = None) -> list[Source]:
             members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
         raise DataError(
-            f"{shown} is not a readable zip archive: it is damaged or incomplete ({exc}). {_DAMAGED}"
+            f"{shown} is not a readable zip archive: it is damaged or incomplete ({exc}). {_DAMAGED}", "damaged_zip"
         ) from exc
     wanted = _pick_export_files({m.filename: m for m in members}, shown)
     for m in wanted:
         if m.flag_bits & 0x1:
             raise DataError(
                 f"{shown} is password-protected (encrypted): intent cannot read it. Fix: unzip it with its "
-                "password and give intent the folder, or its messages.csv."
+                "password and give intent the folder, or its messages.csv.",
+                "encrypted_zip",
             )
 
     def opener(member: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
@@ -184,7 +185,7 @@ def _zip_sources(path: Path, shown: str, keep: object = None) -> list[Source]:
                 fh = zf.open(member)  # the member keeps the archive open until closed
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError) as exc:
                 zf.close()
-                raise DataError(f"{where} cannot be read ({exc}). {_DAMAGED}") from exc
+                raise DataError(f"{where} cannot be read ({exc}). {_DAMAGED}", "damaged_zip") from exc
             return cast(BinaryIO, io.BufferedReader(_ZipMember(fh, where), 1 << 16))
 
         return open_member
@@ -203,7 +204,8 @@ def _pick_export_files(entries: dict[str, T], where: Path | str) -> list[T]:
         found = f"found: {', '.join(names)}" if names else "it is empty"
         raise DataError(
             f"{where} holds neither messages.csv nor Invitations.csv ({found}). "
-            "Fix: point at LinkedIn's export archive or folder, or at a CSV file."
+            "Fix: point at LinkedIn's export archive or folder, or at a CSV file.",
+            "no_export_files",
         )
     return chosen
 

@@ -48,7 +48,7 @@ from intent.config import (
 )
 from intent.errors import ColumnError, DataError, IntentError, ModelLoadError
 from intent.io.batch import BatchOptions, check_inputs
-from intent.io.csv_io import to_excel_csv
+from intent.io.excel_es import spanish_excel_csv
 from intent.learn.personal import PersonalSettings, TooFewCorrections
 from intent.text.language import SUPPORTED
 from intent.text.normalize import has_content
@@ -248,7 +248,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             return JSONResponse({"detail": detail, "code": "text_column", "columns": exc.columns}, status_code=422)
         if isinstance(exc, TooFewCorrections):
             return JSONResponse({"detail": detail, "code": "too_few_corrections"}, status_code=422)
-        return JSONResponse({"detail": detail, "code": "bad_input"}, status_code=422)
+        return JSONResponse({"detail": detail, "code": exc.code}, status_code=422)
 
     @app.exception_handler(JobsBusy)
     async def busy(request: Request, exc: JobsBusy) -> JSONResponse:
@@ -372,7 +372,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             summary = jobs.run_now(path, output, options, conversations=table == "conversations")
         except RunFailed as exc:
             workdir.cleanup()
-            raise DataError(str(exc)) from None
+            raise DataError(str(exc), exc.code) from None
         except RunCancelled:
             workdir.cleanup()
             raise HTTPException(503, "The server is shutting down; the file was not classified.") from None
@@ -450,7 +450,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             raise HTTPException(
                 404, "This file has no conversations: it is not LinkedIn's export, or whose export it is is unknown."
             )
-        data = plain if format == "csv" else to_excel_csv(plain)
+        data = plain if format == "csv" else spanish_excel_csv(plain, table)
         return Response(
             data,
             media_type="text/csv; charset=utf-8",
@@ -595,7 +595,9 @@ def _save_upload(upload: UploadFile, settings: ServeSettings) -> tuple[Temporary
             shutil.copyfileobj(upload.file, fh, 1 << 20)
         size = path.stat().st_size
         if size == 0:
-            raise DataError("The uploaded file is empty. Fix: choose the export .zip or a CSV with a header row.")
+            raise DataError(
+                "The uploaded file is empty. Fix: choose the export .zip or a CSV with a header row.", "empty_file"
+            )
         if size > settings.max_upload_bytes:
             raise LimitExceeded(_too_large_text(size, settings.max_upload_bytes, "The file"))
     except BaseException:

@@ -43,6 +43,7 @@ from intent.config import (
 from intent.errors import IntentError
 from intent.io.batch import BatchOptions, Summary
 from intent.io.conversations import Conversation, ConversationSummary, write_conversations
+from intent.text.language import LANGUAGE_NAMES
 from intent.web.corrections import Corrections, Source, examples
 from intent.web.messages import for_web
 from intent.web.relabel import Labeling, RowsTable, relabel_csv, relabel_rows
@@ -79,6 +80,7 @@ class Job:
     done_bytes: int = 0
     total_bytes: int = 0
     error: str | None = None
+    error_code: str | None = None  # the error in a stable word, which the page says in Spanish
     n_rows: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     months: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -111,6 +113,7 @@ class Job:
             "progress": round(min(fraction, 1.0), 4),
             "rows": self.n_rows,
             "error": self.error,
+            "error_code": self.error_code,
         }
 
     def rows_json(self, chunk: int = 1 << 20) -> Iterator[bytes]:
@@ -122,6 +125,7 @@ class Job:
             "id": self.id,
             "filename": self.filename,
             "labels": list(LABELS),
+            "language_names": dict(LANGUAGE_NAMES),
             "counts": self.counts,
             "months": dict(sorted(self.months.items())),
             "uncertain": self.uncertain,
@@ -350,6 +354,7 @@ class JobStore:
         started = time.perf_counter()
         model_path = self.model_path  # the model the page uses now; another may be chosen while this runs
         error: str | None = None
+        code: str | None = None
         scratch = TemporaryDirectory(prefix="intent-job-")  # the labeled file and the table, read back into memory
         final = "failed"
         try:
@@ -370,18 +375,18 @@ class JobStore:
         except RunCancelled:
             final = "cancelled"
         except RunFailed as exc:
-            error = for_web(hide_server_paths(str(exc)))
+            error, code = for_web(hide_server_paths(str(exc))), exc.code
         except RunCrashed as exc:  # a bug in the run: its message is where it happened, never data
-            error = "internal error while classifying; see the server log"
+            error, code = "internal error while classifying; see the server log", "internal"
             log.error("job %s failed: %s", job.id, exc)
         except Exception as exc:  # a bug here: say so without the message text, keep the server up
-            error = "internal error while classifying; see the server log"
+            error, code = "internal error while classifying; see the server log", "internal"
             where = "".join(traceback.format_tb(exc.__traceback__))
             log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, where)
         finally:
             scratch.cleanup()
             job._cleanup()
-        job.error = error
+        job.error, job.error_code = error, code
         job.state = final  # last: whoever sees a finished job also sees its upload gone
 
     def _make_room(self, dropped: list[Job]) -> None:

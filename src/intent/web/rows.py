@@ -67,6 +67,7 @@ def display_row(
         "sender": values.get(sender_col, "").strip() if sender_col else "",
         "date": date,
         "when": when.display() if when else None,
+        "at": _instant(when, utc="UTC" in date.upper() or thread is not None) if when else None,
         "month": when.month_key if when else None,
         "text": repair(text),  # shown as the model reads it: no <br>, no mojibake
         "intent": label,
@@ -79,6 +80,21 @@ def display_row(
         "direction": thread.direction if thread else None,
         "draft": thread.draft if thread else False,
     }
+
+
+def _instant(when: When, utc: bool) -> str:
+    """ISO 8601 for the page, which shows it in the reader's own time zone: ``2026-10-02T09:14:51Z`` when the
+    file's time is UTC (LinkedIn's export: messages.csv says so, and its invitations are written the same way),
+    without the ``Z`` (a wall-clock time, shown as it is) otherwise; ``2026-10-02`` or ``2026-10`` without a time."""
+    iso = when.iso()
+    if " " not in iso:
+        return iso
+    return iso.replace(" ", "T") + ("Z" if utc else "")
+
+
+def _at(iso: str | None) -> str | None:
+    when = parse_date(iso) if iso else None
+    return _instant(when, utc=True) if when else None  # a conversation is LinkedIn's export: UTC
 
 
 def _display_date(iso: str | None) -> str | None:
@@ -96,6 +112,8 @@ def display_conversation(c: Conversation) -> dict[str, Any]:
         "first": _display_date(c.first_date),
         "last": _display_date(c.last_date),
         "last_date": c.last_date,
+        "first_at": _at(c.first_date),
+        "last_at": _at(c.last_date),
         "messages_in": c.messages_in,
         "messages_out": c.messages_out,
         "drafts": c.drafts,

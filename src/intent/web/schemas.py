@@ -110,11 +110,20 @@ class JobStatus(BaseModel):
     progress: float = Field(description="Share of the input read, 0 to 1.")
     rows: int
     error: str | None
+    error_code: str | None = Field(
+        None,
+        description="The error in a stable word: the input's problem (e.g. bad_row, not_csv), job_memory, "
+        "run_died or internal.",
+    )
 
 
 class ErrorResponse(BaseModel):
-    detail: str
-    code: str
+    detail: str = Field(description="What is wrong and how to fix it, in English, for programs and logs.")
+    code: str = Field(
+        description="The problem in a stable word, for a client to say in its own words: e.g. empty_file, "
+        "not_csv, damaged_zip, encrypted_zip, no_export_files, bad_row, duplicate_columns, text_column, "
+        "too_large, too_many_texts, busy, cross_site, not_found, not_ready, bad_input."
+    )
     columns: list[str] | None = None
 
 

@@ -49,7 +49,12 @@ class RunCancelled(Exception):
 
 
 class RunFailed(IntentError):
-    """The run could not finish: bad input, a memory limit, or its process died. The message says which."""
+    """The run could not finish: bad input, a memory limit, or its process died. The message says which, and
+    ``code`` in a stable word (the input's `DataError.code`, ``job_memory`` or ``run_died``)."""
+
+    def __init__(self, message: str, code: str = "bad_input"):
+        super().__init__(message)
+        self.code = code
 
 
 class RunCrashed(Exception):
@@ -141,7 +146,7 @@ def _child(
         observer.close(model_path)
         conn.send(("done", summary, observer.table))
     except IntentError as exc:
-        conn.send(("failed", str(exc)))
+        conn.send(("failed", str(exc), getattr(exc, "code", "bad_input")))
     except BaseException as exc:  # a bug: where it happened, never the message (it may quote data)
         conn.send(("crashed", type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__))))
     finally:
@@ -240,7 +245,7 @@ class RunProcess:
                 if kind == "done":
                     return message[1], message[2]
                 if kind == "failed":
-                    raise RunFailed(message[1])
+                    raise RunFailed(message[1], message[2])
                 if kind == "crashed":
                     raise RunCrashed(f"{message[1]} in the classification process, at:\n{message[2]}")
                 if self._killed.is_set() or stopped():
@@ -249,7 +254,8 @@ class RunProcess:
                 raise RunFailed(
                     f"the classification process stopped unexpectedly (exit code {self._process.exitcode}); "
                     "the machine may be short of memory. Fix: try again, or classify the file with "
-                    "`intent classify` in a terminal."
+                    "`intent classify` in a terminal.",
+                    "run_died",
                 )
             if self._killed.is_set() or stopped():
                 raise RunCancelled
@@ -260,7 +266,8 @@ class RunProcess:
                     raise RunFailed(
                         f"classifying this file took more than {self.max_memory_mb:,.0f} MB of memory, the limit "
                         "for one job, so it was stopped. Fix: classify it with `intent classify` in a terminal, "
-                        "or start the server with a larger --max-job-memory-mb."
+                        "or start the server with a larger --max-job-memory-mb.",
+                        "job_memory",
                     )
 
     def kill(self) -> None:

@@ -3,18 +3,60 @@
 // with textContent. Correcting labels and training a personal model are in teach.js.
 "use strict";
 
+// One page of the list at a time: a 20,000-message file keeps a few thousand nodes in the page, not 60,000.
 const PAGE_SIZE = 100;
 const POLL_MS = 300;
+// The labels as people say them (the files keep the codes: spam_sales…).
 const NAMES = {
-  spam_sales: "Spam / venta",
+  spam_sales: "Venta / spam",
   genuine_networking: "Networking genuino",
-  gatekeeping_rejection: "Rechazo / gatekeeping",
+  gatekeeping_rejection: "Rechazo",
 };
 const STATUS_NAMES = {
   empty: "sin texto",
   no_message: "invitación sin nota",
   truncated: "muy largo: leído el principio",
-  other_language: "otro idioma",
+};
+// What the server's error codes mean, for a person: the server's own detail (English, for programs and logs)
+// is never shown.
+const ERROR_MESSAGES = {
+  empty_file: "El archivo está vacío. Elige el .zip de tu exportación de LinkedIn o un CSV con mensajes.",
+  not_csv:
+    "Este archivo no es un CSV de mensajes: parece un archivo binario (un .zip dañado, una imagen, un documento) " +
+    "o un texto sin columnas. Elige el .zip de tu exportación de LinkedIn, o guarda tus mensajes como «CSV UTF-8» " +
+    "desde tu hoja de cálculo, con una primera fila que nombre las columnas.",
+  damaged_zip:
+    "El .zip está dañado o incompleto. Descárgalo de nuevo (LinkedIn deja pedir otra copia de tus datos en " +
+    "Configuración → Privacidad de datos).",
+  encrypted_zip:
+    "El .zip está protegido con contraseña y no se puede leer. Descomprímelo con su contraseña y sube su " +
+    "archivo messages.csv.",
+  no_export_files:
+    "En el .zip no están los mensajes (messages.csv) ni las invitaciones (Invitations.csv). Elige la exportación " +
+    "de datos de LinkedIn, o un CSV con mensajes.",
+  bad_row:
+    "Una fila del archivo está mal formada (por ejemplo, unas comillas sin cerrar o más columnas que la primera " +
+    "fila). Corrígela en tu hoja de cálculo, guarda el archivo como CSV y vuelve a subirlo.",
+  duplicate_columns: "Dos columnas del archivo se llaman igual. Dale a cada una un nombre distinto y vuelve a subirlo.",
+  bad_input:
+    "No se pudo leer el archivo. Elige el .zip de tu exportación de LinkedIn, o un CSV cuya primera fila nombre " +
+    "las columnas.",
+  too_large: "El archivo es demasiado grande para esta página.",
+  busy:
+    "intent ya tiene abiertos varios archivos en otras pestañas. Cierra alguna de ellas o prueba de nuevo en " +
+    "unos minutos.",
+  cross_site: "Petición rechazada: llegó desde otra página web, no desde esta.",
+  not_found: "Este archivo ya no está en memoria (pasó mucho tiempo o intent se reinició). Súbelo de nuevo.",
+  not_ready: "El archivo todavía no está clasificado. Espera a que termine.",
+  shutting_down: "intent se está cerrando: no se ha terminado. Vuelve a abrirlo y sube el archivo de nuevo.",
+  job_memory:
+    "Este archivo necesita más memoria de la que la página puede usar para un solo archivo. Prueba con una parte " +
+    "del archivo, o con la exportación de un periodo más corto.",
+  run_died:
+    "La clasificación se detuvo de forma inesperada; puede que al equipo le falte memoria. Prueba de nuevo.",
+  internal: "Algo falló dentro de intent. Prueba de nuevo; si se repite, avisa a quien lo instaló.",
+  model_unavailable: "No se encuentra el archivo de ese modelo: ¿se ha movido o borrado?",
+  training_busy: "Ya se está entrenando un modelo y se entrena uno cada vez. Espera a que termine.",
 };
 // The model reads specifics as placeholders (xxurl…); people read them as what they stand for.
 const PLACEHOLDERS = {
@@ -47,12 +89,15 @@ const state = {
   data: null,
   view: "messages", // or "conversations"
   filtered: [],
-  shown: 0,
+  page: 0, // the page of ``filtered`` shown
+  sort: "date_desc",
+  sorted: null, // {key, items}: the current view's items in the current order, sorted once, filtered often
   expanded: new Set(), // ids of the conversations shown open
   file: null,
   maxUpload: null,
   health: null, // GET /api/health: the model in use, limits
   detailRow: null, // the message the explanation dialog shows
+  xhr: null, // the upload in flight
 };
 
 // ---------- helpers ----------
@@ -88,19 +133,118 @@ function showError(message) {
   $("error").textContent = message;
   show("error", true);
   show("progress-box", false);
+  $("error").focus();
 }
 
+// A Spanish sentence for a server error, chosen by its code (then by its HTTP status).
 function errorMessage(status, body) {
-  const detail = body && body.detail ? (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : "";
-  if (status === 413) return `El archivo es demasiado grande para esta página. ${detail}`;
-  if (status === 422) return `No se pudo leer el archivo. ${detail}`;
-  if (status === 429) return `El servidor ya está ocupado con otros archivos en uso; prueba de nuevo en unos minutos. ${detail}`;
-  if (status === 403) return `Petición rechazada: llegó desde otro sitio. ${detail}`;
-  return `Algo falló (${status}). ${detail}`;
+  const code = body && body.code;
+  if (code && ERROR_MESSAGES[code]) return ERROR_MESSAGES[code];
+  if (status === 413) return ERROR_MESSAGES.too_large;
+  if (status === 429) return ERROR_MESSAGES.busy;
+  if (status === 403) return ERROR_MESSAGES.cross_site;
+  if (status === 404) return ERROR_MESSAGES.not_found;
+  if (status === 422) return ERROR_MESSAGES.bad_input;
+  return ERROR_MESSAGES.internal;
 }
 
 function badge(intent) {
   return el("span", { class: `badge ${intent || "none"}`, text: intent ? NAMES[intent] : "sin etiqueta" });
+}
+
+// ---------- dates: one format, in the reader's own time zone ----------
+
+const DATE_TIME = new Intl.DateTimeFormat("es-ES", {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const DATE_ONLY = new Intl.DateTimeFormat("es-ES", { day: "numeric", month: "short", year: "numeric" });
+const MONTH_ONLY = new Intl.DateTimeFormat("es-ES", { month: "short", year: "numeric" });
+
+// ``at`` as the server sends it: 2026-10-02T09:14:51Z (UTC: shown in local time), without Z (a wall-clock time),
+// 2026-10-02 or 2026-10 (no time: shown as it is). Returns a Date, or null.
+function parseAt(at) {
+  if (!at) return null;
+  const [y, m, d] = at.slice(0, 10).split("-").map(Number);
+  if (!at.includes("T")) return new Date(y, m - 1, d || 1);
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function formatAt(at) {
+  const date = parseAt(at);
+  if (!date) return "";
+  if (!at.includes("T")) return at.length > 7 ? DATE_ONLY.format(date) : MONTH_ONLY.format(date);
+  return DATE_TIME.format(date);
+}
+
+// ---------- doubt: why a label is marked doubtful ----------
+
+// "language": not in Spanish, so the label is a guess whatever its confidence; "confidence": the model hesitates
+// between labels; null: not doubtful (or corrected by you).
+function doubtOf(item) {
+  if (!item.intent || !item.uncertain || correctedLabel(item)) return null;
+  if (isConversation(item)) {
+    const theirs = item.messages.filter((m) => m.direction !== "outgoing" && m.intent);
+    return theirs.length && theirs.every((m) => m.status === "other_language") ? "language" : "confidence";
+  }
+  return item.status === "other_language" ? "language" : "confidence";
+}
+
+function languageOf(item) {
+  const row = isConversation(item)
+    ? item.messages.find((m) => m.direction !== "outgoing" && m.status === "other_language")
+    : item;
+  const code = row && row.language;
+  return (code && state.data.language_names && state.data.language_names[code]) || "otro idioma";
+}
+
+function threshold() {
+  return state.health && state.health.model ? state.health.model.threshold : null;
+}
+
+function doubtFlag(item) {
+  const doubt = doubtOf(item);
+  if (doubt === "language") {
+    const name = languageOf(item);
+    return el("span", {
+      class: "flag doubt-language",
+      text: `⚑ en ${name}: revísalo`,
+      title: `Parece escrito en ${name} y el modelo solo lee español: su etiqueta es una suposición.`,
+    });
+  }
+  if (doubt === "confidence") {
+    return el("span", {
+      class: "flag doubt-confidence",
+      text: "⚠ poca confianza",
+      title: "El modelo duda entre varias etiquetas: revísalo tú.",
+    });
+  }
+  return null;
+}
+
+// The sentence the explanation dialog gives for a doubtful label.
+function doubtReason(item) {
+  const doubt = doubtOf(item);
+  if (doubt === "language") {
+    const name = languageOf(item);
+    return (
+      `Dudoso por el idioma: parece escrito en ${name}, y el modelo solo sabe leer español. La etiqueta y su ` +
+      "confianza son una suposición: revísalo tú."
+    );
+  }
+  if (doubt === "confidence") {
+    const limit = threshold();
+    return (
+      `Dudoso por poca confianza: el modelo da un ${percent(item.confidence)} a su etiqueta` +
+      (limit != null ? `, y por debajo del ${percent(limit)} no se fía de sí mismo` : "") +
+      ". Revísalo tú."
+    );
+  }
+  return "";
 }
 
 // ---------- upload and progress ----------
@@ -115,7 +259,7 @@ function upload(file, textColumn) {
     // Said before sending: the server would refuse it anyway (413), after a long upload.
     showError(
       `El archivo pesa ${megabytes(file.size)} y esta página acepta hasta ${megabytes(state.maxUpload)}. ` +
-        "Clasifícalo en una terminal con «intent classify», o arranca el servidor con un --max-upload-mb mayor.",
+        "Prueba con un archivo más pequeño, o pide a quien instaló intent que suba ese límite.",
     );
     return;
   }
@@ -142,7 +286,9 @@ function send(url, form) {
   show("progress-box", true);
   $("progress").value = 0;
   $("progress-text").textContent = "Subiendo el archivo…";
+  if (state.xhr) state.xhr.abort(); // a newer file replaces the one still uploading: its answer must not win
   const xhr = new XMLHttpRequest();
+  state.xhr = xhr;
   xhr.open("POST", url);
   xhr.responseType = "json";
   xhr.upload.onprogress = (event) => {
@@ -151,8 +297,10 @@ function send(url, form) {
       $("progress-text").textContent = `Subiendo el archivo… ${percent(event.loaded / event.total)}`;
     }
   };
-  xhr.onerror = () => showError("No se pudo conectar con intent. ¿Sigue abierto `intent serve`?");
+  xhr.onerror = () =>
+    showError("No se pudo conectar con intent en este equipo. ¿Sigue abierta la ventana en la que se inició?");
   xhr.onload = () => {
+    state.xhr = null;
     const body = xhr.response;
     if (xhr.status === 202) return poll(body.id);
     if (xhr.status === 422 && body && body.code === "text_column") return askColumn(body);
@@ -177,7 +325,9 @@ async function poll(jobId) {
   const status = await response.json();
   if (!response.ok) return showError(errorMessage(response.status, status));
   if (status.state === "done") return loadRows(jobId);
-  if (status.state === "failed") return showError(`No se pudo clasificar el archivo. ${status.error || ""}`);
+  if (status.state === "failed") {
+    return showError(`No se pudo clasificar el archivo. ${ERROR_MESSAGES[status.error_code] || ERROR_MESSAGES.internal}`);
+  }
   if (status.state === "cancelled") return showError("La clasificación se canceló.");
   $("progress").value = status.progress;
   $("progress-text").textContent =
@@ -194,21 +344,45 @@ async function loadRows(jobId, view = null) {
   const response = await fetch(`/api/jobs/${jobId}/rows`);
   const data = await response.json();
   if (!response.ok) return showError(errorMessage(response.status, data));
-  for (const row of data.rows) row.key = fold(`${row.text} ${row.sender}`);
+  for (const row of data.rows) {
+    row.key = fold(`${row.text} ${row.sender}`);
+    row.sortName = fold(row.sender) || "\uffff"; // no sender: last
+    const date = parseAt(row.at);
+    row.ts = date ? date.getTime() : null;
+    row.shownAt = formatAt(row.at) || row.date; // a date the page cannot read is shown as the file has it
+    if (date) row.month = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}`;
+  }
+  (data.conversations || []).forEach((conv, index) => {
+    conv.index = index;
+  });
   for (const conv of data.conversations || []) {
     conv.messages = conv.rows.map((n) => data.rows[n]);
     conv.key = fold([conv.other_party.join(" "), conv.title, ...conv.messages.map((m) => m.key)].join(" "));
+    conv.shownLast = formatAt(conv.last_at);
+    const last = parseAt(conv.last_at);
+    conv.ts = last ? last.getTime() : null;
+    conv.sortName = fold(people(conv));
     for (const message of conv.messages) message.thread = conv;
   }
   state.data = data;
+  state.sorted = null;
   loadCorrections(data.corrections);
   show("progress-box", false);
   renderResults(view);
+  announceResults(data);
+}
+
+// Results arriving are announced, and the keyboard focus moves to them.
+function announceResults(data) {
+  const conversations = hasConversations() ? `, ${number(data.conversations.length)} conversaciones` : "";
+  $("announce").textContent = `Listo: ${number(data.rows.length)} mensajes clasificados${conversations}.`;
+  $("results-title").focus();
 }
 
 // ---------- results ----------
 // Two views of the same rows: conversations (an export whose owner is known) and messages one by one.
-// The filters pick items of the current view; showMore() is the one place that renders them, a page at a time.
+// The filters pick items of the current view, the sort orders them; renderPage() is the one place that renders
+// them, a page at a time.
 
 const VIEWS = {
   conversations: { container: () => $("conversations"), render: (conv) => threadItem(conv), noun: "conversaciones" },
@@ -224,9 +398,8 @@ function renderResults(view = null) {
   const total = data.rows.length;
   const conversations = hasConversations() ? data.conversations.length : 0;
   $("results-title").textContent =
-    `${number(total)} mensajes de ${data.filename}` +
-    (conversations ? ` · ${number(conversations)} conversaciones` : "") +
-    (data.uncertain ? ` · ${number(data.uncertain)} dudosos` : "");
+    `${number(total)} mensajes de ${data.filename}` + (conversations ? ` · ${number(conversations)} conversaciones` : "");
+  renderDoubtSummary();
   renderDownloads(data);
   renderOwnerNote(data);
   renderWaiting(data);
@@ -236,8 +409,26 @@ function renderResults(view = null) {
   $("filter-awaiting").hidden = !hasConversations();
   $("filter-intent").value = "";
   $("search").value = "";
+  $("sort").value = state.sort = "date_desc";
   show("results", true);
   setView(view && (view === "messages" || hasConversations()) ? view : hasConversations() ? "conversations" : "messages");
+}
+
+// How many labels to check, and why: the two kinds of doubt counted apart.
+function renderDoubtSummary() {
+  let language = 0;
+  let confidence = 0;
+  for (const row of state.data.rows) {
+    const doubt = doubtOf(row);
+    if (doubt === "language") language += 1;
+    else if (doubt === "confidence") confidence += 1;
+  }
+  const parts = [];
+  if (confidence) parts.push(`${number(confidence)} con poca confianza`);
+  if (language) parts.push(`${number(language)} en otro idioma`);
+  $("doubt-summary").textContent = parts.length
+    ? `Para revisar: ${parts.join(" y ")}.`
+    : "Ningún mensaje dudoso: el modelo está seguro de todas sus etiquetas.";
 }
 
 function renderDownloads(data) {
@@ -272,7 +463,7 @@ function renderWaiting(data) {
     ...waiting.map((conv) =>
       el("li", {}, [
         linkButton(people(conv), () => openConversation(conv)),
-        el("span", { class: "muted", text: ` · ${conv.last || ""} · ${messageCount(conv.messages_in, "recibido")}` }),
+        el("span", { class: "muted", text: ` · ${conv.shownLast || ""} · ${messageCount(conv.messages_in, "recibido")}` }),
       ]),
     ),
   );
@@ -346,9 +537,9 @@ function monthCounts(rows) {
 }
 
 function barRow(label, fraction, caption, onClick) {
-  const fill = el("span", { class: "bar-fill" });
+  const fill = el("span", { class: `bar-fill pattern-${label}` });
   fill.style.width = `${100 * fraction}%`;
-  fill.style.background = `var(--${label})`;
+  fill.style.backgroundColor = `var(--${label})`;
   const row = el(onClick ? "button" : "div", { class: "bar-row", "data-label": label }, [
     el("span", { class: "bar-label", text: NAMES[label] }),
     el("span", { class: "bar-track" }, [fill]),
@@ -381,9 +572,9 @@ function renderMonthChart(months) {
     const counts = months[key];
     const [year, month] = key.split("-");
     const parts = state.data.labels.map((label) => {
-      const part = el("span", { title: `${NAMES[label]}: ${counts[label]}` });
+      const part = el("span", { class: `pattern-${label}`, title: `${NAMES[label]}: ${counts[label]}` });
       part.style.height = `${(100 * counts[label]) / max}%`;
-      part.style.background = `var(--${label})`;
+      part.style.backgroundColor = `var(--${label})`;
       return part;
     });
     const name = MONTHS[Number(month) - 1];
@@ -393,18 +584,45 @@ function renderMonthChart(months) {
     return el("div", { class: "month", title: `${key}: ${total} mensajes` }, [...parts, label]);
   });
   const legend = state.data.labels.map((label) => {
-    const swatch = el("span", { class: "swatch" });
-    swatch.style.background = `var(--${label})`;
+    const swatch = el("span", { class: `swatch pattern-${label}` });
+    swatch.style.backgroundColor = `var(--${label})`;
     return el("span", {}, [swatch, NAMES[label]]);
   });
   $("chart-months").replaceChildren(...columns);
   $("month-legend").replaceChildren(...legend);
+  renderMonthTable(months);
+}
+
+// The month chart as a table: the same numbers, for screen readers and for anyone who prefers to read them.
+function renderMonthTable(months) {
+  const labels = state.data.labels;
+  $("month-table").tHead.replaceChildren(
+    el("tr", {}, [
+      el("th", { scope: "col", text: "Mes" }),
+      ...labels.map((label) => el("th", { scope: "col", text: NAMES[label] })),
+      el("th", { scope: "col", text: "Total" }),
+    ]),
+  );
+  $("month-table").tBodies[0].replaceChildren(
+    ...Object.keys(months).map((key) => {
+      const [year, month] = key.split("-");
+      const counts = months[key];
+      const total = labels.reduce((sum, label) => sum + counts[label], 0);
+      return el("tr", {}, [
+        el("th", { scope: "row", text: MONTH_ONLY.format(new Date(Number(year), Number(month) - 1, 1)) }),
+        ...labels.map((label) => el("td", { text: number(counts[label]) })),
+        el("td", { text: number(total) }),
+      ]);
+    }),
+  );
 }
 
 // An item is a message row or a conversation: both have intent, uncertain and key.
 function matches(item, intent, query) {
   const awaiting = state.view === "conversations" ? item.awaiting_reply : item.thread && item.thread.awaiting_reply;
-  if (intent === "uncertain" && !(item.uncertain && item.intent && !correctedLabel(item))) return false;
+  if (intent === "uncertain" && !doubtOf(item)) return false;
+  if (intent === "low_confidence" && doubtOf(item) !== "confidence") return false;
+  if (intent === "other_language" && doubtOf(item) !== "language") return false;
   if (intent === "unlabeled" && item.intent) return false;
   if (intent === "awaiting" && !awaiting) return false;
   if (intent === "corrected" && !hasCorrection(item)) return false;
@@ -416,23 +634,126 @@ function matches(item, intent, query) {
 function applyFilters() {
   const intent = $("filter-intent").value;
   const query = fold($("search").value.trim());
-  const items = state.view === "conversations" ? state.data.conversations : state.data.rows;
-  state.filtered = items.filter((item) => matches(item, intent, query));
-  state.shown = 0;
-  VIEWS[state.view].container().replaceChildren();
-  showMore();
+  state.filtered = sortedItems().filter((item) => matches(item, intent, query));
+  markSort();
+  state.page = 0;
+  renderPage();
 }
 
-function showMore() {
+// The current view's items in the current order: sorted when the view, the order or a label changes, not on
+// every keystroke of a search.
+function sortedItems() {
+  const key = `${state.view} ${state.sort}`;
+  if (!state.sorted || state.sorted.key !== key) {
+    const items = (state.view === "conversations" ? state.data.conversations : state.data.rows).slice();
+    sortItems(items);
+    state.sorted = { key, items };
+  }
+  return state.sorted.items;
+}
+
+// ---------- sorting: newest first unless asked otherwise; ties keep the file's order ----------
+
+const INTENT_ORDER = { spam_sales: 0, genuine_networking: 1, gatekeeping_rejection: 2 };
+
+function byNumber(get, descending) {
+  return (a, b) => {
+    const x = get(a);
+    const y = get(b);
+    if (x == null || y == null) return x == null ? (y == null ? 0 : 1) : -1; // unknown last
+    return descending ? y - x : x - y;
+  };
+}
+
+function position(item) {
+  return isConversation(item) ? item.index : item.n;
+}
+
+const SORTS = {
+  date_desc: byNumber((item) => item.ts, true),
+  date_asc: byNumber((item) => item.ts, false),
+  intent: byNumber((item) => INTENT_ORDER[effectiveIntent(item)], false),
+  confidence_asc: byNumber((item) => item.confidence, false),
+  confidence_desc: byNumber((item) => item.confidence, true),
+  sender: (a, b) => (a.sortName < b.sortName ? -1 : a.sortName > b.sortName ? 1 : 0),
+};
+
+function sortItems(items) {
+  const compare = SORTS[state.sort] || SORTS.date_desc;
+  items.sort((a, b) => compare(a, b) || position(a) - position(b));
+}
+
+// aria-sort on the column the list is ordered by.
+function markSort() {
+  const column = state.sort.replace(/_(asc|desc)$/, "");
+  for (const th of $("messages").tHead.querySelectorAll("th[data-sort]")) {
+    if (th.dataset.sort === column) {
+      th.setAttribute("aria-sort", /_asc$/.test(state.sort) || state.sort === "intent" || state.sort === "sender" ? "ascending" : "descending");
+    } else {
+      th.removeAttribute("aria-sort");
+    }
+  }
+}
+
+function pageCount() {
+  return Math.max(1, Math.ceil(state.filtered.length / PAGE_SIZE));
+}
+
+// The one place that puts items in the page: the current page of the filtered, sorted items.
+function renderPage() {
   const view = VIEWS[state.view];
-  const next = state.filtered.slice(state.shown, state.shown + PAGE_SIZE);
-  view.container().append(...next.map(view.render));
-  state.shown += next.length;
+  const start = state.page * PAGE_SIZE;
+  const items = state.filtered.slice(start, start + PAGE_SIZE);
+  view.container().replaceChildren(...items.map(view.render));
   const all = state.view === "conversations" ? state.data.conversations.length : state.data.rows.length;
-  $("shown-count").textContent =
-    `${number(state.filtered.length)} de ${number(all)} ${view.noun}` +
-    (state.shown < state.filtered.length ? ` (viendo ${number(state.shown)})` : "");
-  show("more", state.shown < state.filtered.length);
+  const pages = pageCount();
+  $("shown-count").textContent = `${number(state.filtered.length)} de ${number(all)} ${view.noun}`;
+  $("page-info").textContent = items.length
+    ? `${number(start + 1)}–${number(start + items.length)} de ${number(state.filtered.length)} · página ` +
+      `${number(state.page + 1)} de ${number(pages)}`
+    : "";
+  $("page-prev").disabled = state.page === 0;
+  $("page-next").disabled = state.page >= pages - 1;
+  show("pager", pages > 1);
+  renderEmpty(filterName());
+}
+
+function goToPage(page) {
+  state.page = Math.min(Math.max(page, 0), pageCount() - 1);
+  renderPage();
+}
+
+function filterName() {
+  const select = $("filter-intent");
+  return select.value ? select.options[select.selectedIndex].textContent : "";
+}
+
+// Why the list is empty, when it is.
+const EMPTY_BECAUSE = {
+  uncertain: "No hay ninguno dudoso: el modelo está seguro de todas sus etiquetas (o ya las has corregido).",
+  low_confidence: "No hay ninguno con poca confianza: el modelo está seguro de todas sus etiquetas.",
+  other_language: "No hay ninguno en otro idioma: todos parecen escritos en español.",
+  awaiting: "Nadie espera tu respuesta.",
+  unlabeled: "Todos tienen texto que clasificar.",
+  corrected: "Aún no has corregido ninguno. Corrige una etiqueta con sus botones o con las teclas 1, 2 y 3.",
+  changed: "Tu modelo no cambia ninguna etiqueta.",
+};
+
+function renderEmpty(filterName) {
+  const empty = state.filtered.length === 0;
+  show("empty", empty);
+  if (!empty) return;
+  const intent = $("filter-intent").value;
+  const query = $("search").value.trim();
+  const noun = VIEWS[state.view].noun;
+  const none = state.view === "conversations" ? "Ninguna conversación" : "Ningún mensaje";
+  let why;
+  if (query && intent) why = `${none} de «${filterName}» contiene «${query}».`;
+  else if (query) why = `${none} contiene «${query}» (en el texto o el remitente).`;
+  else if (EMPTY_BECAUSE[intent]) why = EMPTY_BECAUSE[intent];
+  else if (intent) why = `No hay ${noun} de «${filterName}» en este archivo.`;
+  else why = `Este archivo no tiene ${noun}.`;
+  $("empty").textContent = `${why} ${query || intent ? "Cambia el filtro o la búsqueda para ver más." : ""}`.trim();
 }
 
 function searchFor(text) {
@@ -463,22 +784,10 @@ function intentBadges(item) {
   const corrected = correctedLabel(item);
   const parts = [badge(corrected || item.intent)];
   if (corrected) parts.push(correctedFlag(item));
-  else if (item.uncertain && item.intent) parts.push(el("span", { class: "flag", text: "⚠ dudoso" }));
-  if (item.status && !["ok", "no_text", "no_incoming"].includes(item.status)) {
-    const note = STATUS_NAMES[item.status] || item.status;
-    parts.push(el("span", { class: "flag", text: item.status === "other_language" ? `${note} (${item.language})` : note }));
-  }
+  const doubt = doubtFlag(item);
+  if (doubt) parts.push(doubt);
+  if (STATUS_NAMES[item.status]) parts.push(el("span", { class: "flag", text: STATUS_NAMES[item.status] }));
   return parts;
-}
-
-function onActivate(node, action) {
-  node.addEventListener("click", action);
-  node.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      action();
-    }
-  });
 }
 
 // ---------- messages view: one table row per message ----------
@@ -486,18 +795,40 @@ function onActivate(node, action) {
 function tableRow(row) {
   const snippet = row.text.length > 180 ? `${row.text.slice(0, 180)}…` : row.text;
   const intentCell = el("td", { class: "intent", "data-label": "Intención:" }, intentBadges(row));
-  if (row.intent) intentCell.append(correctionControl(row));
-  const tr = el("tr", { tabindex: "0", class: row.uncertain && row.intent ? "uncertain" : "", "data-intent": effectiveIntent(row) || "", "data-row": String(row.n) }, [
+  if (row.intent) intentCell.append(correctionControl(row, true));
+  const why = el("button", {
+    type: "button",
+    class: "why-row",
+    text: "Ver por qué",
+    "aria-label": `Ver por qué: ${row.sender || "sin remitente"}, ${row.shownAt || "sin fecha"}`,
+    "aria-describedby": "keys-help",
+  });
+  why.addEventListener("click", (event) => {
+    event.stopPropagation();
+    openDetail(row);
+  });
+  intentCell.append(why);
+  const doubt = doubtOf(row);
+  const tr = el("tr", { class: doubt ? `uncertain doubt-${doubt}` : "", "data-intent": effectiveIntent(row) || "", "data-row": String(row.n) }, [
     el("td", { class: "sender", "data-label": "De:", text: row.sender || "—" }),
-    el("td", { class: "when", "data-label": "Fecha:", text: row.when || row.date || "—", title: row.date }),
+    el("td", { class: "when", "data-label": "Fecha:", text: row.shownAt || "—" }),
     el("td", { class: "text", text: snippet || "(sin texto)" }),
     intentCell,
-    el("td", { class: "conf", "data-label": "Confianza:", text: percent(row.confidence) }),
+    confidenceCell(row),
   ]);
   if (row.direction === "outgoing") tr.classList.add("outgoing");
   if (correctedLabel(row)) tr.classList.add("corrected");
-  onActivate(tr, () => openDetail(row));
+  tr.addEventListener("click", () => openDetail(row)); // the mouse may click anywhere on it; keys use the button
   return tr;
+}
+
+// A foreign message's confidence says nothing (the model only reads Spanish): shown struck through, with why.
+function confidenceCell(row) {
+  const cell = el("td", { class: "conf", "data-label": "Confianza:", text: percent(row.confidence) });
+  if (doubtOf(row) === "language") {
+    cell.replaceChildren(el("s", { text: percent(row.confidence) }), el("span", { class: "conf-note", text: " no vale: otro idioma" }));
+  }
+  return cell;
 }
 
 // ---------- conversations view: one collapsible thread per conversation ----------
@@ -508,7 +839,7 @@ const CONVERSATION_NOTES = {
 };
 
 function threadItem(conv) {
-  const id = `thread-${state.data.conversations.indexOf(conv)}`;
+  const id = `thread-${conv.index}`;
   const expanded = state.expanded.has(conv.id);
   const toggle = el("button", { type: "button", class: "thread-toggle", "aria-expanded": String(expanded), "aria-controls": id }, [
     el("span", { class: "thread-who", text: people(conv) }),
@@ -520,8 +851,9 @@ function threadItem(conv) {
   const status = conv.intent ? intentBadges(conv) : [el("span", { class: "badge none", text: CONVERSATION_NOTES[conv.status] || "sin etiqueta" })];
   if (conv.awaiting_reply) status.push(el("span", { class: "awaiting", text: "te espera" }));
   if (conv.confidence != null) status.push(el("span", { class: "muted conf", text: percent(conv.confidence) }));
-  if (conv.intent) status.push(correctionControl(conv));
-  const classes = ["thread", conv.uncertain && conv.intent ? "uncertain" : "", correctedLabel(conv) ? "corrected" : ""];
+  if (conv.intent) status.push(correctionControl(conv, true));
+  const doubt = doubtOf(conv);
+  const classes = ["thread", doubt ? `uncertain doubt-${doubt}` : "", correctedLabel(conv) ? "corrected" : ""];
   return el("li", { class: classes.filter(Boolean).join(" "), "data-intent": effectiveIntent(conv) || "", "data-id": conv.id }, [
     el("div", { class: "thread-head" }, [toggle, el("div", { class: "thread-intent" }, status)]),
     messages,
@@ -532,7 +864,11 @@ function threadMeta(conv) {
   const kind = conv.kind === "invitation" ? "invitación" : conv.title || "conversación";
   const counts = [messageCount(conv.messages_in, "recibido"), messageCount(conv.messages_out, "enviado")];
   if (conv.drafts) counts.push(messageCount(conv.drafts, "borrador").replace("borradors", "borradores"));
-  return [kind, conv.last, counts.join(", ")].filter(Boolean).join(" · ");
+  return [kind, conv.shownLast, counts.join(", ")].filter(Boolean).join(" · ");
+}
+
+function isPhoneLayout() {
+  return window.matchMedia("(max-width: 640px)").matches;
 }
 
 function toggleThread(conv, toggle, messages) {
@@ -540,6 +876,7 @@ function toggleThread(conv, toggle, messages) {
   if (open) state.expanded.add(conv.id);
   else state.expanded.delete(conv.id);
   if (open && !messages.children.length) messages.append(...conv.messages.map(threadMessage));
+  if (open && isPhoneLayout()) toggle.scrollIntoView({ block: "nearest" });
   messages.hidden = !open;
   toggle.setAttribute("aria-expanded", String(open));
 }
@@ -549,16 +886,16 @@ function threadMessage(row) {
   const side = row.direction === "outgoing" ? "out" : row.direction === "incoming" ? "in" : "unknown";
   const who = side === "out" ? (row.draft ? "Tú (borrador, no enviado)" : "Tú") : row.sender || "—";
   const intent = effectiveIntent(row);
-  const why = el("button", { type: "button", class: "why-button", "aria-label": `Por qué: ${intent ? NAMES[intent] : "sin etiqueta"}` }, [
+  const why = el("button", { type: "button", class: "why-button", "aria-describedby": "keys-help" }, [
     ...intentBadges(row),
     el("span", { class: "muted conf", text: percent(row.confidence) }),
   ]);
   why.addEventListener("click", () => openDetail(row));
   const classes = ["message", side, row.draft ? "draft" : "", correctedLabel(row) ? "corrected" : ""];
   return el("li", { class: classes.filter(Boolean).join(" "), "data-direction": row.direction || "", "data-row": String(row.n) }, [
-    el("p", { class: "message-meta muted", text: [who, row.when || row.date].filter(Boolean).join(" · ") }),
+    el("p", { class: "message-meta muted", text: [who, row.shownAt].filter(Boolean).join(" · ") }),
     el("p", { class: "message-text", text: row.text || "(sin texto)" }),
-    el("div", { class: "message-foot" }, row.intent ? [why, correctionControl(row)] : [why]),
+    el("div", { class: "message-foot" }, row.intent ? [why, correctionControl(row, true)] : [why]),
   ]);
 }
 
@@ -568,7 +905,8 @@ function openConversation(conv) {
   $("filter-intent").value = "";
   $("search").value = "";
   setView("conversations");
-  while (!state.filtered.slice(0, state.shown).includes(conv) && state.shown < state.filtered.length) showMore();
+  const index = state.filtered.indexOf(conv);
+  if (index >= 0) goToPage(Math.floor(index / PAGE_SIZE));
   const item = $("conversations").querySelector(`[data-id="${CSS.escape(conv.id)}"]`);
   if (item) {
     item.scrollIntoView({ block: "center" });
@@ -583,7 +921,10 @@ async function openDetail(row) {
   state.detailRow = row;
   renderDetailCorrection(row);
   $("detail-title").replaceChildren(badge(row.intent));
-  $("detail-meta").textContent = [row.sender, row.date, row.source].filter(Boolean).join(" · ");
+  const kind = /invitation/i.test(row.source || "") ? "invitación" : "";
+  $("detail-meta").textContent = [row.sender, row.shownAt, kind].filter(Boolean).join(" · ");
+  $("detail-doubt").textContent = doubtReason(row);
+  show("detail-doubt", Boolean(doubtOf(row)));
   $("detail-text").textContent = row.text || "(sin texto)";
   $("detail-probs").replaceChildren(
     ...(row.probabilities || []).map((p, i) => barRow(state.data.labels[i], p, percent(p), null)),
@@ -636,16 +977,23 @@ function refreshHealth() {
       state.health = health;
       state.maxUpload = health.limits.max_upload_bytes;
       renderModelInfo(health.model);
+      renderLegend();
       teachHealth(health);
     })
     .catch(() => {});
 }
 
+// The one-line legend of the two kinds of doubt.
+function renderLegend() {
+  const limit = threshold();
+  $("legend-confidence").textContent =
+    "⚠ poca confianza: el modelo duda entre etiquetas" + (limit != null ? ` (menos del ${percent(limit)})` : "") + ";";
+}
+
 function renderModelInfo(model) {
   if (state.health) state.health.model = model;
-  const trained = model.trained_at ? `, entrenado el ${model.trained_at.slice(0, 10)}` : "";
-  const where = model.kind === "shipped" ? "" : ` · ${model.path}`;
-  $("model-info").textContent = `Modelo en uso: ${model.name}, ${MODEL_KINDS[model.kind] || model.kind}${trained}${where}`;
+  const trained = model.trained_at ? `, entrenado el ${formatAt(model.trained_at.slice(0, 10))}` : "";
+  $("model-info").textContent = `Modelo en uso: ${model.name}, ${MODEL_KINDS[model.kind] || model.kind}${trained}`;
   $("model-info").dataset.kind = model.kind;
 }
 
@@ -685,11 +1033,28 @@ function wire() {
     clearTimeout(timer);
     timer = setTimeout(applyFilters, 150);
   });
-  $("more").addEventListener("click", showMore);
+  $("page-prev").addEventListener("click", () => goToPage(state.page - 1));
+  $("page-next").addEventListener("click", () => goToPage(state.page + 1));
+  $("sort").addEventListener("change", () => {
+    state.sort = $("sort").value;
+    applyFilters();
+  });
   $("view-conversations").addEventListener("click", () => setView("conversations"));
   $("view-messages").addEventListener("click", () => setView("messages"));
   $("detail").addEventListener("close", () => {
+    const row = state.detailRow;
     state.detailRow = null;
+    // Back to the message it was opened from, even if a correction drew that message again meanwhile.
+    setTimeout(() => {
+      const active = document.activeElement;
+      if (!row || (active && active !== document.body && !$("detail").contains(active))) return;
+      const back = document.querySelector(`tr[data-row="${row.n}"] .why-row, li.message[data-row="${row.n}"] .why-button`);
+      if (back) back.focus();
+    }, 0);
+  });
+  // Closing the tab forgets its file on the server, which keeps only a few.
+  window.addEventListener("pagehide", () => {
+    if (state.job) fetch(`/api/jobs/${state.job}`, { method: "DELETE", keepalive: true }).catch(() => {});
   });
   wireTeach();
   refreshHealth();

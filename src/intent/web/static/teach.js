@@ -44,6 +44,7 @@ function loadCorrections(corrections) {
   teach.rows = new Map(Object.entries(corrections.rows).map(([n, label]) => [Number(n), label]));
   teach.conversations = new Map(Object.entries(corrections.conversations));
   teach.examples = corrections.examples;
+  state.sorted = null; // the order by intent follows your labels
 }
 
 function isConversation(item) {
@@ -79,8 +80,9 @@ function correctedFlag(item) {
   return el("span", { class: "flag corrected-flag", text });
 }
 
-// Three buttons, one per label; the pressed one is the correction (pressing it again undoes it).
-function correctionControl(item) {
+// Three buttons, one per label; the pressed one is the correction (pressing it again undoes it). In a list
+// (``inList``) they are not Tab stops: one stop per item, whose keys 1/2/3/0 do the same; the dialog's are.
+function correctionControl(item, inList = false) {
   const current = correctedLabel(item);
   const what = isConversation(item) ? "lo que quiere la otra persona en esta conversación" : "este mensaje";
   const group = el("span", { class: "correct", role: "group", "aria-label": `Corregir ${what}` });
@@ -93,6 +95,7 @@ function correctionControl(item) {
       title: `${pressed ? "Deshacer la corrección" : `Es ${NAMES[label]}`} (tecla ${pressed ? 0 : i + 1})`,
       text: SHORT_NAMES[label],
     });
+    if (inList) button.tabIndex = -1;
     button.addEventListener("click", (event) => {
       event.stopPropagation(); // not a click on the row: that opens the explanation
       setCorrection(item, pressed ? null : label);
@@ -136,7 +139,7 @@ function refreshItem(item) {
     return;
   }
   const tr = $("messages").tBodies[0].querySelector(`tr[data-row="${item.n}"]`);
-  if (tr) replace(tr, tableRow(item), null);
+  if (tr) replace(tr, tableRow(item), ".why-row");
   const message = $("conversations").querySelector(`li.message[data-row="${item.n}"]`);
   if (message) replace(message, threadMessage(item), ".why-button");
 }
@@ -214,9 +217,7 @@ async function startTraining() {
     return pollTraining(body.id);
   }
   if (body && body.code === "too_few_corrections") return showTeachError(tooFewMessage(teach.examples));
-  if (body && body.code === "training_busy") {
-    return showTeachError("Ya se está entrenando un modelo y se entrena uno cada vez. Espera a que termine.");
-  }
+  if (body && body.code === "training_busy") return showTeachError(ERROR_MESSAGES.training_busy);
   showTeachError(`No se pudo empezar a entrenar. ${errorMessage(response.status, body)}`);
 }
 
@@ -244,7 +245,7 @@ function renderTraining() {
     $("train-stage").textContent = `Entrenando tu modelo… ${percent(training.progress)}`;
     $("train-stages").replaceChildren(...training.stages.map((stage) => stageItem(stage, training.stage)));
   } else if (training.state === "failed") {
-    showTeachError(`No se pudo entrenar tu modelo. ${training.error || ""}`);
+    showTeachError("No se pudo entrenar tu modelo. Prueba de nuevo; si se repite, avisa a quien instaló intent.");
   } else if (training.state === "cancelled") {
     $("train-hint").textContent = "Entrenamiento cancelado: no se ha guardado nada.";
   } else {
@@ -286,9 +287,8 @@ function renderTrainingResult(result) {
   renderChanged(result.changed);
   const card = result.model.card.split(/[\\/]/).pop();
   $("model-saved").textContent =
-    `Tu modelo está guardado en ${result.model.path}, con su ficha (${card}). Para usarlo más adelante: ` +
-    `intent serve --model "${result.model.path}" o intent classify --model "${result.model.path}". Guárdalo como ` +
-    "tus mensajes: sus palabras salen de ellos.";
+    `Tu modelo está guardado en este equipo, en ${result.model.path}, con su ficha (${card}), para usarlo más ` +
+    "adelante. Guárdalo como tus mensajes: sus palabras salen de ellos.";
   renderModelChoice(result);
 }
 
