@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 from bench_batch import HEADER, NAMES, corpus_texts, perturb, run_measured
-from bench_web import free_port
+from bench_web import free_port, wait_until_up
 
 TARGETS = {"filter": 100.0, "sort": 100.0, "search": 100.0, "next page": 100.0, "all again": 100.0}
 FRAME_MEDIAN_MS, FRAME_P95_MS, MAX_NODES = 16.7, 33.0, 5_000
@@ -149,12 +149,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=60) as client:
-            for _ in range(300):
-                try:
-                    client.get("/api/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+            wait_until_up(client)
         figures = in_browser(url, data, args.rows)
     finally:
         server.terminate()

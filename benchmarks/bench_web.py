@@ -60,6 +60,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(client: httpx.Client, tries: int = 300) -> None:
+    """Poll /api/health until the server answers (it loads its model first)."""
+    for _ in range(tries):
+        try:
+            client.get("/api/health")
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
 class PeakSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -129,12 +139,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
-            for _ in range(300):
-                try:
-                    client.get("/api/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+            wait_until_up(client)
             idle = _tree_rss_bytes(server.pid)
             sampler = PeakSampler(server.pid)
             sampler.start()
