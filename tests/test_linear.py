@@ -44,6 +44,25 @@ def test_rebuilt_from_arrays_predicts_the_same() -> None:
     assert (again.predict_proba(X) == head.predict_proba(X)).all()
 
 
+def test_members_scored_together_equal_each_scored_alone() -> None:
+    """Every member's weights in one product give each member's own probabilities, averaged."""
+    head = LinearProbabilities(ESTIMATORS["vote"]).fit(X, Y)
+    alone = sum(m.weight * m.probabilities(X) for m in head.members_)
+    assert len(head.members_) == 4 and np.allclose(head.predict_proba(X), alone, atol=1e-12)
+
+
+def test_refitting_after_predicting_uses_the_new_weights_and_pickles_without_the_cache() -> None:
+    import pickle
+
+    head = LinearProbabilities(ESTIMATORS["logreg"]).fit(X, Y)
+    head.predict_proba(X)  # builds the stacked weights
+    head.fit(X, Y[::-1])
+    reference = LinearProbabilities(ESTIMATORS["logreg"]).fit(X, Y[::-1])
+    assert np.allclose(head.predict_proba(X), reference.predict_proba(X))
+    assert "_stacked" not in pickle.loads(pickle.dumps(head)).__dict__
+    assert np.allclose(pickle.loads(pickle.dumps(head)).predict_proba(X), reference.predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "estimator",
     [

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from intent.text import ngrams
 from intent.text.ngrams import KeyIndex, TfidfTable, pack_strings, string_keys, unpack_strings
 
 TRAIN = [
@@ -55,6 +56,17 @@ def test_rows_equal_scikit_learns_for_any_text_and_any_cut(docs: list[str], cut:
         theirs = fitted.transform(docs)
         assert ours.shape == theirs.shape
         assert abs(ours - theirs).max() < 1e-6 if theirs.nnz else ours.nnz == 0
+
+
+@pytest.mark.parametrize("limit", [2**32, 0], ids=["32-bit pairs", "64-bit pairs"])
+def test_both_pair_packings_give_scikit_learns_rows(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """A batch large enough for 64-bit packing (documents x columns >= 2**32) counts the same."""
+    monkeypatch.setattr(ngrams, "PACK32_LIMIT", limit)
+    docs = [" ".join(d.split()) for d in [*TRAIN, "demo demo demo", "", "hola hola que tal"]]
+    for fitted in (CHAR, WORD):
+        ours, theirs = TfidfTable.from_vectorizer(fitted).transform(docs), fitted.transform(docs)
+        assert (ours.indptr == theirs.indptr).all()
+        assert abs(ours - theirs).max() < 1e-6
 
 
 def test_character_one_grams_are_refused() -> None:

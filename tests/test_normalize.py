@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+import intent.text.normalize as normalize_module
 from intent.config import MAX_CHARS
 from intent.text.normalize import fold_accents, has_content, mask, normalize, repair, squash_repeats, truncate
 
@@ -246,3 +247,90 @@ def test_the_fast_paths_change_no_result() -> None:
     assert fold_accents("X\u0303 n\u0303") == "X ñ"  # a tilde typed apart stays only on n
     damaged = "reuniÃ³n &amp;amp;amp; fin"  # mojibake, and an entity escaped three times
     assert repair(damaged) == "reunión &amp; fin"  # entities are undone twice, never by the mojibake repair
+
+
+# Pieces that amounts, phones and links are made of, in any order: what the fast paths must match
+# exactly as the plain patterns do.
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\n",
+        ".",
+        ",",
+        "/",
+        "-",
+        "+",
+        "(",
+        ")",
+        "$",
+        "€",
+        "£",
+        "%",
+        "k",
+        "m",
+        "M",
+        "a",
+        "de",
+        "mil",
+        "millones",
+        "euros",
+        "Euro",
+        "USD",
+        "us$",
+        "U$S",
+        "S/.",
+        "s/",
+        "pesos",
+        "dólares",
+        "lucas",
+        "eur",
+        "sol",
+        "ciento",
+        "por",
+        "1",
+        "9",
+        "12",
+        "250",
+        "2.500",
+        "600 123 456",
+        "+34",
+        "(55)",
+        "1,5",
+        "10.000,00",
+        "www",
+        ".com",
+        "http://",
+        "ejemplo",
+        "İ",
+        "\u0131",
+        "\u017f",
+        "K",
+        "ñ",
+        "_",
+        "x1",
+        "1x",
+    ]
+)
+_MIXED = st.lists(_PIECES, max_size=14).map("".join)
+
+
+@given(_MIXED)
+def test_money_masking_equals_the_plain_pattern(text: str) -> None:
+    """Anchored tries on the lowercased text find what one search with IGNORECASE finds."""
+    assert normalize_module._mask_money(text) == normalize_module._MONEY.sub(" xxmoney ", text)
+
+
+@given(_MIXED)
+@example("llamame al +(34) 600 123 456 o al (55) 1234 5678")
+def test_phone_masking_equals_the_plain_pattern(text: str) -> None:
+    phone, number = normalize_module._PHONE, normalize_module._phone_or_number
+    assert normalize_module._sub_near_digits(phone, normalize_module._PHONE_LEAD, number, text) == phone.sub(
+        number, text
+    )
+
+
+@given(_MIXED)
+def test_the_link_hint_never_misses_a_link(text: str) -> None:
+    if normalize_module._URL.search(text):
+        assert normalize_module._has_url_hint(text)

@@ -52,7 +52,11 @@ class Member:
         return self.by_feature.T
 
     def probabilities(self, X: Any) -> np.ndarray:
-        scores = np.asarray(X @ self.by_feature, dtype=np.float64) + self.intercept
+        return self.from_products(X @ self.by_feature)
+
+    def from_products(self, products: Any) -> np.ndarray:
+        """Probabilities from ``X @ by_feature`` (computed by the caller, maybe with other members')."""
+        scores = np.asarray(products, dtype=np.float64) + self.intercept
         if self.link == "softmax":
             scores -= scores.max(axis=1, keepdims=True)
             np.exp(scores, out=scores)
@@ -140,7 +144,14 @@ class LinearProbabilities(Classifier):
             fitted.fit(X, y, sample_weight=sample_weight)
         self.classes_ = np.asarray(fitted.classes_)
         self.members_ = _members(fitted, 1.0)
+        self.__dict__.pop("_stacked", None)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the stacked weights (a cache, as large as the weights themselves)."""
+        state = dict(self.__dict__)
+        state.pop("_stacked", None)
+        return state
 
     @classmethod
     def from_arrays(cls, classes: np.ndarray, members: list[Member]) -> LinearProbabilities:
@@ -152,10 +163,22 @@ class LinearProbabilities(Classifier):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = X if sp.issparse(X) or isinstance(X, np.ndarray) else np.asarray(X)
-        proba = np.zeros((X.shape[0], len(self.classes_)))
-        for member in self.members_:
-            proba += member.weight * member.probabilities(X)
+        k = len(self.classes_)
+        # One product with every member's weights side by side reads X once instead of once per
+        # member (the same sums, in the same order, so the same scores).
+        products = X @ self._stacked_weights()
+        proba = np.zeros((X.shape[0], k))
+        for i, member in enumerate(self.members_):
+            proba += member.weight * member.from_products(products[:, i * k : (i + 1) * k])
         return proba
+
+    def _stacked_weights(self) -> np.ndarray:
+        """The members' ``by_feature`` side by side, (n_features, n_members * n_classes); built on
+        first use and not saved (the model file keeps each member's own)."""
+        stacked = self.__dict__.get("_stacked")
+        if stacked is None:
+            stacked = self.__dict__["_stacked"] = np.ascontiguousarray(np.hstack([m.by_feature for m in self.members_]))
+        return stacked
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

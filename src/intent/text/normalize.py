@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 
 from intent.config import MAX_CHARS, PLACEHOLDERS
 
@@ -43,8 +44,10 @@ _URL = re.compile(
     rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/\S*)?",
     re.IGNORECASE,
 )
-# Cheap to search for (a literal "." or "/" first): without a match, the full pattern cannot match.
-_URL_HINT = re.compile(rf"https?://|www\.|\.(?:{_TLDS})\b", re.IGNORECASE)
+# Cheap to search for: without a match, the full pattern cannot match. Python's regex engine
+# scans fast for a pattern that begins with literals (it skips to their first characters), but
+# not under IGNORECASE: the hints run on the lowercased text instead (see `_lowered`).
+_URL_HINT = re.compile(rf"https?://|www\.|\.(?:{_TLDS})\b")
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _NUM = r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?"
@@ -61,6 +64,14 @@ _MONEY = re.compile(
 # The same pattern for lowercased text, without IGNORECASE: case-insensitive alternation is
 # twice as slow in Python's regex engine, and money is looked for in every text with a digit.
 _MONEY_LOWER = re.compile(_MONEY.pattern.replace("M)", "m)").lower())
+# Letters that match an ASCII letter only under IGNORECASE, not once lowercased: the dotless i
+# matches "i", the long s matches "s".
+_CASE_TRAPS = ("\u0131", "\u017f")
+_DIGIT_RUN = re.compile(r"\d+")
+#: The most characters an amount has before its first digit: a currency code ("us$", "s/.") and a space.
+_MONEY_LEAD = 4
+#: The most characters a phone number has before its first digit: "+(".
+_PHONE_LEAD = 2
 _PERCENT = re.compile(rf"\b{_NUM}\s?(?:%|por\s?ciento\b)", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{2,5}\)?){2,5}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
@@ -82,6 +93,8 @@ _MOJIBAKE_HINT = re.compile(
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
     "|[\u0080-\u009f]"
 )
+# The characters `_MOJIBAKE_HINT` begins with, as one set: scanned for much faster than its branches.
+_MOJIBAKE_LEAD = re.compile("[ÃÂâÄÅÆÐÑÏï\u0080-\u009f]")
 _PLACEHOLDER_SET = frozenset(PLACEHOLDERS.values())
 
 
@@ -94,7 +107,7 @@ def repair(text: str) -> str:
     if "&" in text:
         # Entities can arrive escaped twice ("&amp;#39;"); two passes undo both.
         text = html.unescape(html.unescape(text))
-    if _MOJIBAKE_HINT.search(text):
+    if _MOJIBAKE_LEAD.search(text) and _MOJIBAKE_HINT.search(text):
         import ftfy  # only texts that look damaged need it (and its import is not free)
 
         text = ftfy.fix_text(text, unescape_html=False, normalization="NFC")
@@ -116,36 +129,69 @@ def mask(text: str) -> str:
     # "@", "#" or digit, and skipping those passes more than doubles the speed.
     if "@" in text:
         text = _EMAIL.sub(f" {PLACEHOLDERS['email']} ", text)
-    if ("." in text or "/" in text) and _URL_HINT.search(text):
+    if ("." in text or "/" in text) and _has_url_hint(text):
         text = _URL.sub(f" {PLACEHOLDERS['url']} ", text)
     if "@" in text:
         text = _MENTION.sub(f" {PLACEHOLDERS['mention']} ", text)
     if "#" in text:
         text = _HASHTAG.sub(f" {PLACEHOLDERS['hashtag']} ", text)
     if _DIGIT.search(text):
-        text = _sub_lowered(_MONEY_LOWER, _MONEY, f" {PLACEHOLDERS['money']} ", text)
+        text = _mask_money(text)
         if "%" in text or _CIENTO.search(text):
             text = _PERCENT.sub(f" {PLACEHOLDERS['percent']} ", text)
-        text = _PHONE.sub(_phone_or_number, text)
+        text = _sub_near_digits(_PHONE, _PHONE_LEAD, _phone_or_number, text)
         text = _NUMBER.sub(f" {PLACEHOLDERS['number']} ", text)
     if not text.isascii() and _PAST_ARROWS.search(text):  # every emoji is past the arrows block
         text = _EMOJI.sub(f" {PLACEHOLDERS['emoji']} ", text)
     return _squeeze_spaces(text).strip()
 
 
-def _sub_lowered(lowered: re.Pattern[str], ignorecase: re.Pattern[str], repl: str, text: str) -> str:
-    """``ignorecase.sub(repl, text)``, matching ``lowered`` (the pattern in lowercase, no flag) on
-    the lowercased text and replacing the same spans in the original. Where lowercasing changes a
-    text's length (a few letters, like "İ"), spans would not line up, and the long s (U+017F) matches
-    "s" only under the flag: there the flagged pattern runs."""
+def _lowered(text: str) -> str | None:
+    """``text`` lowercased, when a pattern in lowercase matching it finds what the pattern under
+    IGNORECASE finds in ``text`` at the same places; None when it may not: lowercasing changed the
+    length (a few letters, like "İ"), or a letter matches an ASCII one only under the flag."""
     low = text.lower()
-    if len(low) != len(text) or "\u017f" in low:
-        return ignorecase.sub(repl, text)
+    if len(low) != len(text) or any(trap in low for trap in _CASE_TRAPS):
+        return None
+    return low
+
+
+def _has_url_hint(text: str) -> bool:
+    low = _lowered(text)
+    return low is None or bool(_URL_HINT.search(low))
+
+
+def _mask_money(text: str) -> str:
+    """``_MONEY.sub`` with the money placeholder (the lowercase pattern on the lowercased text)."""
+    repl = f" {PLACEHOLDERS['money']} "
+    low = _lowered(text)
+    if low is None:
+        return _MONEY.sub(repl, text)
+    return _sub_near_digits(_MONEY_LOWER, _MONEY_LEAD, lambda _: repl, text, low)
+
+
+def _sub_near_digits(
+    pattern: re.Pattern[str], lead: int, repl: Callable[[re.Match[str]], str], text: str, low: str | None = None
+) -> str:
+    """``pattern.sub(repl, text)`` for a pattern whose every match holds a digit run's first digit at
+    most ``lead`` characters from its start: only those positions are tried, in order, from where
+    the previous match ended, as a search would. (A search tries, and fails, at each of a long
+    text's characters: most of the cost of the phone and money patterns.) ``low``: match there,
+    replace in ``text`` (same length; see `_lowered`)."""
+    read = text if low is None else low
     parts: list[str] = []
+    done = 0  # no match starts before this position
     last = 0
-    for match in lowered.finditer(low):
-        parts += (text[last : match.start()], repl)
-        last = match.end()
+    for run in _DIGIT_RUN.finditer(read):
+        first = run.start()
+        for start in range(max(done, first - lead), first + 1):
+            found = pattern.match(read, start)
+            if found:
+                parts += (text[last:start], repl(found))
+                done = last = found.end()
+                break
+        else:
+            done = max(done, first + 1)
     if not parts:
         return text
     parts.append(text[last:])
