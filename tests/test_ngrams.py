@@ -59,9 +59,13 @@ def test_rows_equal_scikit_learns_for_any_text_and_any_cut(docs: list[str], cut:
 
 
 @pytest.mark.parametrize("limit", [2**32, 0], ids=["32-bit pairs", "64-bit pairs"])
-def test_both_pair_packings_give_scikit_learns_rows(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
-    """A batch large enough for 64-bit packing (documents x columns >= 2**32) counts the same."""
+@pytest.mark.parametrize("product_from", [1, 10**9], ids=["product", "gather"])
+def test_every_counting_path_gives_scikit_learns_rows(
+    monkeypatch: pytest.MonkeyPatch, limit: int, product_from: int
+) -> None:
+    """Large batches (64-bit packing, the sparse product for char n-grams) count as small ones do."""
     monkeypatch.setattr(ngrams, "PACK32_LIMIT", limit)
+    monkeypatch.setattr(ngrams, "PRODUCT_FROM", product_from)
     docs = [" ".join(d.split()) for d in [*TRAIN, "demo demo demo", "", "hola hola que tal"]]
     for fitted in (CHAR, WORD):
         ours, theirs = TfidfTable.from_vectorizer(fitted).transform(docs), fitted.transform(docs)

@@ -91,25 +91,34 @@ class TextFeatures(Transformer):
         return self
 
     def transform(self, X: np.ndarray) -> sp.csr_matrix:
-        # The branches' entries side by side in one matrix, built once (not three, then stacked).
-        rows, columns, values = [], [], []
+        # The branches' entries side by side in one matrix, built once (not three, then stacked):
+        # each branch's entries come by row, so each lands at its row's next free place.
+        n = len(X)
+        parts, per_row = [], []
         offset = 0
         for (name, column), weight in zip(BRANCHES, self.weights, strict=True):
             table = self.tables_.get(name)
             if table is None:
                 continue
-            r, c, v = table.entries(X[:, column])
-            rows.append(r)
-            columns.append(c + offset)
-            values.append(v * np.float32(weight) if weight != 1.0 else v)
+            rows, columns, values = table.entries(X[:, column])
+            parts.append((rows, columns + offset, values * np.float32(weight) if weight != 1.0 else values))
+            per_row.append(np.bincount(rows, minlength=n))
             offset += table.n_features
-        row = np.concatenate(rows)
-        order = np.argsort(row, kind="stable")  # by row; within a row, branch then column
-        indptr = np.zeros(len(X) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=len(X)), out=indptr[1:])
-        return sp.csr_matrix(
-            (np.concatenate(values)[order], np.concatenate(columns)[order], indptr), shape=(len(X), offset)
-        )
+        if n == 1:  # one message (an API call): its entries are the branches' one after another
+            indices, data = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+            return sp.csr_matrix((data, indices, np.array([0, len(indices)])), shape=(1, offset))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.sum(per_row, axis=0), out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        data = np.empty(indptr[-1], dtype=np.float32)
+        free = indptr[:-1].copy()  # within a row: branch after branch
+        for (rows, columns, values), counts in zip(parts, per_row, strict=True):
+            first = np.cumsum(counts) - counts  # where each row's entries begin in this branch
+            places = (free - first)[rows] + np.arange(len(rows))
+            indices[places] = columns
+            data[places] = values
+            free += counts
+        return sp.csr_matrix((data, indices, indptr), shape=(n, offset))
 
     def feature_names(self, branch: str) -> list[str]:
         """One branch's feature names in column order (decoded, once, from a loaded model's bytes)."""

@@ -28,6 +28,9 @@ _MIX1: Final = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2: Final = np.uint64(0x94D049BB133111EB)
 #: (document, column) pairs are packed in 32 bits while documents x columns stays under this.
 PACK32_LIMIT = 2**32
+#: From this many documents, ``char_wb`` counts come from one sparse product (see `_WordColumns`):
+#: its fixed cost is more than a few messages' whole work, its cost per message much less.
+PRODUCT_FROM = 32
 
 
 class _Powers:
@@ -303,14 +306,14 @@ class TfidfTable:
             rows, indices, counts = _count_pairs(document, self.index.lookup(keys), n_docs, self.n_features)
         # sublinear tf, idf, then each row scaled to unit length (scikit-learn's order of operations)
         data = (np.log(counts) + np.float32(1.0)) * self.idf[indices]
-        if not len(rows):
-            return rows, indices, data
-        # rows are sorted: each row's entries are one run, summed and scaled in one pass each
-        row_starts = np.flatnonzero(np.diff(rows, prepend=-1))
-        norms = np.sqrt(np.add.reduceat(np.square(data, dtype=np.float64), row_starts))
+        # rows are sorted: row i's entries are data[bounds[i]:bounds[i + 1]]
+        bounds = np.searchsorted(rows, np.arange(n_docs + 1))
+        squares = np.zeros(len(data) + 1)
+        np.cumsum(np.square(data, dtype=np.float64), out=squares[1:])
+        norms = np.sqrt(squares[bounds[1:]] - squares[bounds[:-1]])
         norms[norms == 0] = 1.0
-        scale = (1.0 / norms).astype(np.float32)
-        return rows, indices, data * np.repeat(scale, np.diff(row_starts, append=len(rows)))
+        data *= np.repeat((1.0 / norms).astype(np.float32), bounds[1:] - bounds[:-1])
+        return rows, indices, data
 
 
 def _count_pairs(
@@ -321,17 +324,22 @@ def _count_pairs(
     when they fit (a batch of a few hundred messages) sort about four times faster than 64-bit ones."""
     known = column >= 0
     document, column = document[known], column[known]
-    if n_docs * n_columns < PACK32_LIMIT:
-        packed = np.sort(document.astype(np.uint32) * np.uint32(n_columns) + column.astype(np.uint32))
+    bits = max(1, (n_columns - 1).bit_length())
+    if n_docs << bits <= PACK32_LIMIT:
+        packed = np.sort((document.astype(np.uint32) << np.uint32(bits)) | column.astype(np.uint32))
     else:
-        packed = np.sort(document.astype(np.int64) * n_columns + column)
+        packed = np.sort((document.astype(np.int64) << bits) | column)
     boundary = np.empty(len(packed), dtype=bool)
     boundary[:1] = True
     np.not_equal(packed[1:], packed[:-1], out=boundary[1:])
     starts = np.flatnonzero(boundary)
-    counts = np.diff(starts, append=len(packed)).astype(np.float32)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1:] = len(packed)
     pairs = packed[starts]
-    return (pairs // n_columns).astype(np.int64), (pairs % n_columns).astype(np.int32), counts
+    rows = (pairs >> packed.dtype.type(bits)).astype(np.int64)
+    columns = (pairs & packed.dtype.type((1 << bits) - 1)).astype(np.int32)
+    return rows, columns, (ends - starts).astype(np.float32)
 
 
 class _WordColumns:
@@ -388,12 +396,31 @@ class _WordColumns:
         if new:
             self._learn(new)
         occurrences = np.fromiter((ids[w] for words in split for w in words), dtype=np.int32)
+        per_document = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(split))
+        if len(split) < PRODUCT_FROM:
+            return _count_pairs(*self._columns(occurrences, per_document), len(split), self.table.n_features)
         indptr = np.zeros(len(split) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter((len(words) for words in split), dtype=np.int64, count=len(split)), out=indptr[1:])
-        words = sp.csr_matrix(
-            (np.ones(len(occurrences), dtype=np.float32), occurrences, indptr), shape=(len(split), self.matrix.shape[0])
-        )
+        np.cumsum(per_document, out=indptr[1:])
+        ones = np.ones(len(occurrences), dtype=np.float32)
+        words = sp.csr_matrix((ones, occurrences, indptr), shape=(len(split), self.matrix.shape[0]))
         product = words @ self.matrix
         product.eliminate_zeros()
         rows = np.repeat(np.arange(len(split), dtype=np.int64), np.diff(product.indptr))
         return rows, product.indices.astype(np.int32, copy=False), product.data
+
+    def _columns(self, occurrences: np.ndarray, per_document: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, column) of every n-gram of the words in ``occurrences`` (gathered, uncounted)."""
+        begin, end = self.starts[occurrences], self.starts[occurrences + 1]
+        document = np.repeat(np.arange(len(per_document)), per_document)
+        nonempty = end > begin
+        begin, end, document = begin[nonempty], end[nonempty], document[nonempty]
+        lengths = end - begin
+        if not len(lengths):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        # the positions begin[k], begin[k]+1, ..., end[k]-1 of every occurrence, one after another:
+        # a running sum of ones that jumps from one occurrence's end to the next one's beginning
+        step = np.ones(int(lengths.sum()), dtype=np.int64)
+        heads = np.cumsum(lengths) - lengths
+        step[0] = begin[0]
+        step[heads[1:]] = begin[1:] - end[:-1] + 1
+        return np.repeat(document, lengths), self.flat[np.cumsum(step)]

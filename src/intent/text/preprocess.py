@@ -130,15 +130,16 @@ class SpacyPreprocessor(Transformer):
             table = lookup_table(nlp)
         if table is not None:
             # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
-            docs = list(cast(Tokenizer, nlp.tokenizer).pipe(texts, batch_size=self.batch_size))
+            tokenizer = cast(Tokenizer, nlp.tokenizer)
+            units: list[Any] = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
             kinds = _TokenKinds.of(nlp, table, self.drop_stopwords)
-            kinds.prime(docs)
-            read = kinds.lemmas
+            kinds.prime(units)
+            read: Any = kinds.lemmas
         else:
-            docs = list(nlp.pipe(texts, batch_size=self.batch_size))
+            units = list(nlp.pipe(texts, batch_size=self.batch_size))
             read = self._lemmas_of_tokens
-        for i, doc in enumerate(docs):
-            lemmas, sentences, negated = read(doc)
+        for i, unit in enumerate(units):
+            lemmas, sentences, negated = read(unit)
             out[i, LEMMAS] = " ".join(lemmas)
             out[i, TEXT] = fold_accents(texts[i])
             out[i, STRUCTURE] = " ".join(_structure(lemmas, sentences, negated))
@@ -247,11 +248,12 @@ class _TokenKinds:
         self.known: dict[int, _Kind] = {}
         self.primed: dict[int, str] = {}  # lemmas looked up for a batch, by token id
 
-    def prime(self, docs: list[Doc]) -> None:
-        """Look up the lemmas of every token not seen before, for the whole batch at once."""
+    def prime(self, docs: list[np.ndarray]) -> None:
+        """Look up the lemmas of every token not seen before, for the whole batch at once
+        (``docs``: each document's token ids, ``Doc.to_array(ORTH)``)."""
         if not isinstance(self.table, LemmaTable) or not docs:
             return
-        orths = np.unique(np.concatenate([doc.to_array(ORTH) for doc in docs])).tolist()
+        orths = np.unique(np.concatenate(docs)).tolist()
         unseen = [o for o in orths if o not in self.known]
         strings = self.nlp.vocab.strings
         self.primed = dict(zip(unseen, self.table.lookup([strings[o] for o in unseen]), strict=True))
@@ -291,8 +293,9 @@ class _TokenKinds:
             lemma = "_".join(lemma.split()) or "_"
         return (_KEEP, ends, lemma, resets, lemma in _NEGATIONS, lemma not in _KEPT_PUNCT)
 
-    def lemmas(self, doc: Doc) -> tuple[list[str], list[int], list[bool]]:
-        """Kept lemmas, with the sentence each sits in and whether a negation covers it."""
+    def lemmas(self, doc: np.ndarray) -> tuple[list[str], list[int], list[bool]]:
+        """Kept lemmas, with the sentence each sits in and whether a negation covers it, of a
+        document given by its token ids (``Doc.to_array(ORTH)``)."""
         if len(self.known) > self._LIMIT:
             self.known = {}
         known, describe = self.known, self._describe
@@ -300,7 +303,7 @@ class _TokenKinds:
         sentences: list[int] = []
         negated: list[bool] = []
         sentence, in_scope, pending = 0, False, False
-        for orth in doc.to_array(ORTH).tolist():
+        for orth in doc.tolist():
             info = known.get(orth)
             if info is None:
                 info = known[orth] = describe(orth)
