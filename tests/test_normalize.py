@@ -331,6 +331,10 @@ def test_phone_masking_equals_the_plain_pattern(text: str) -> None:
 
 
 @given(_MIXED)
-def test_the_link_hint_never_misses_a_link(text: str) -> None:
+@example("un 5 por cIento")
+@example("un 5 por c\u0131ento")
+def test_the_link_and_percent_hints_never_miss_one(text: str) -> None:
     if normalize_module._URL.search(text):
         assert normalize_module._has_url_hint(text)
+    if normalize_module._PERCENT.search(text):
+        assert normalize_module._may_hold_percent(text)

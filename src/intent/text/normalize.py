@@ -82,7 +82,6 @@ _EMOJI = re.compile(
 )
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _TRIPLED = re.compile(r"(\w)\1\1")
-_CIENTO = re.compile("ciento", re.IGNORECASE)
 # (A character-class search is several times faster than max(text) for these range tests.)
 _PAST_ARROWS = re.compile("[\u2190-\U0010ffff]")
 _PAST_TABLE = re.compile("[\u3000-\U0010ffff]")
@@ -137,7 +136,7 @@ def mask(text: str) -> str:
         text = _HASHTAG.sub(f" {PLACEHOLDERS['hashtag']} ", text)
     if _DIGIT.search(text):
         text = _mask_money(text)
-        if "%" in text or _CIENTO.search(text):
+        if _may_hold_percent(text):
             text = _PERCENT.sub(f" {PLACEHOLDERS['percent']} ", text)
         text = _sub_near_digits(_PHONE, _PHONE_LEAD, _phone_or_number, text)
         text = _NUMBER.sub(f" {PLACEHOLDERS['number']} ", text)
@@ -159,6 +158,12 @@ def _lowered(text: str) -> str | None:
 def _has_url_hint(text: str) -> bool:
     low = _lowered(text)
     return low is None or bool(_URL_HINT.search(low))
+
+
+def _may_hold_percent(text: str) -> bool:
+    """False only when `_PERCENT` cannot match: no "%" and no "ciento" in any case."""
+    low = _lowered(text)
+    return "%" in text or low is None or "ciento" in low
 
 
 def _mask_money(text: str) -> str:
@@ -218,7 +223,7 @@ def _fold_slowly(text: str) -> str:
 # Each character folded on its own gives the same result as the whole text folded, except where a
 # combining mark stands alone (a tilde typed after an n): those texts take the slow path.
 _FOLDED = {ch: _fold_slowly(ch) for ch in map(chr, range(0x80, 0x3000)) if _fold_slowly(ch) != ch}
-_FOLDABLE = re.compile(f"[{''.join(_FOLDED)}]")
+_FOLD_TABLE = str.maketrans(_FOLDED)
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -228,7 +233,7 @@ def fold_accents(text: str) -> str:
         return text
     if _PAST_TABLE.search(text) or _COMBINING.search(text):  # outside the table, or a mark standing alone
         return _fold_slowly(text)
-    return unicodedata.normalize("NFC", _FOLDABLE.sub(lambda m: _FOLDED[m.group()], text))
+    return unicodedata.normalize("NFC", text.translate(_FOLD_TABLE))
 
 
 def truncate(text: str) -> tuple[str, bool]:
