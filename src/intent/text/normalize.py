@@ -223,7 +223,7 @@ def _fold_slowly(text: str) -> str:
 # Each character folded on its own gives the same result as the whole text folded, except where a
 # combining mark stands alone (a tilde typed after an n): those texts take the slow path.
 _FOLDED = {ch: _fold_slowly(ch) for ch in map(chr, range(0x80, 0x3000)) if _fold_slowly(ch) != ch}
-_FOLD_TABLE = str.maketrans(_FOLDED)
+_FOLDABLE = re.compile(f"[{''.join(_FOLDED)}]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -233,7 +233,7 @@ def fold_accents(text: str) -> str:
         return text
     if _PAST_TABLE.search(text) or _COMBINING.search(text):  # outside the table, or a mark standing alone
         return _fold_slowly(text)
-    return unicodedata.normalize("NFC", text.translate(_FOLD_TABLE))
+    return unicodedata.normalize("NFC", _FOLDABLE.sub(lambda m: _FOLDED[m.group()], text))
 
 
 def truncate(text: str) -> tuple[str, bool]:
