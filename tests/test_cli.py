@@ -19,6 +19,14 @@ def test_predict_prints_label(mini_model_path: Path, capsys: pytest.CaptureFixtu
     assert out.split()[0] in {"spam_sales", "genuine_networking", "gatekeeping_rejection"}
 
 
+def test_predict_labels_several_messages_in_order(mini_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    texts = ["no me interesa, gracias", "   ", "hola, ¿conectamos?"]
+    assert main(["predict", "--json", "--model", str(mini_model_path), *texts]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == texts
+    assert [r["status"] for r in rows] == ["ok", "empty", "ok"]
+
+
 def test_predict_json_from_stdin(
     mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

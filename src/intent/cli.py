@@ -298,13 +298,22 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = _subparser(
         sub,
         "predict",
-        help="label one message, or one message per line from stdin",
+        help="label messages given as arguments, or one message per line from stdin",
         description=(
-            "Label a message given as an argument, or every line of standard input. Prints the "
-            "label, its confidence and the probability of each label (JSON Lines with --json)."
+            "Label each message given as an argument (quote each one), or every line of standard "
+            "input. Prints one line per message, in order: the label, its confidence and the "
+            "probability of each label (JSON Lines with --json)."
+        ),
+        epilog=(
+            "examples:\n"
+            '  intent predict "Hola, ¿te interesa una demo de nuestro CRM?"\n'
+            '  intent predict "no me interesa, gracias" "encantada de conectar, Ana" --json\n'
+            "  intent predict < mensajes.txt"
         ),
     )
-    p.add_argument("text", nargs="?", help="the message (omit to read one message per line from stdin)")
+    p.add_argument(
+        "text", nargs="*", help="the messages, one argument each (none: read one message per line from stdin)"
+    )
     _add_model_arguments(p)
     p.add_argument("--json", action="store_true", help="one JSON object per message")
     p.add_argument("--threshold", type=float, metavar="P", help="uncertainty threshold (default: the model's)")
@@ -315,8 +324,8 @@ def _add_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = _model(args)
-    if args.text is not None:
-        texts = [args.text]
+    if args.text:
+        texts = list(args.text)
     else:
         if sys.stdin.isatty() and not args.quiet:
             print("Escribe un mensaje por línea (Ctrl-D para terminar):", file=sys.stderr)
