@@ -110,6 +110,12 @@ def test_to_excel_csv_keeps_every_field() -> None:
     assert rows == [["a", "b"], ["x; y", "line\nbreak"], ["ñ", 'say "hi"']]
 
 
+def test_to_excel_csv_reads_rows_ended_by_cr_alone() -> None:
+    """An old Mac file (CR line ends, a CR inside a quoted field) becomes the same rows for Excel."""
+    excel = to_excel_csv(b'a,b\r1,"x\ry"\r2,z\r')
+    assert excel.decode("utf-8-sig") == 'a;b\r\n1;"x\ry"\r\n2;z\r\n'
+
+
 # ---- issue 17: fields of any size, CR-only rows, spreadsheet safety, mixed encodings ------------
 
 import tracemalloc  # noqa: E402
