@@ -118,7 +118,7 @@ def test_dask_engine_refuses_stdin_and_mixed_kinds(mini_model_path: Path, tmp_pa
     a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
     frame(3).to_csv(a, index=False)
     frame(3).to_parquet(b)
-    with pytest.raises(DataError, match="one kind"):
+    with pytest.raises(DataError, match=r"^--engine dask needs inputs of one kind: all CSV or all Parquet\.$"):
         run_dask([str(a), str(b)], tmp_path / "out", model_path=mini_model_path)
 
 
@@ -356,9 +356,15 @@ def test_classify_dataframe_adds_the_columns_lazily(mini_model_path: Path, monke
         raise ValueError("no client")
 
     monkeypatch.setattr(distributed, "get_client", no_client)
+    from intent.io import batch
+
+    classified: list[str] = []
+    real = batch.classify_texts
+    monkeypatch.setattr(batch, "classify_texts", lambda m, t, langs: classified.extend(t) or real(m, t, langs))
     pdf = frame(6).rename(columns={"id": "intent"})
     ddf = dd.from_pandas(pdf, npartitions=2)
     labeled = dask_engine.classify_dataframe(ddf, "text", model=mini_model_path, threshold=1.0)
+    assert classified == []  # lazy: nothing classified (not even a sample to guess the columns) until computed
     assert list(labeled.columns) == ["intent", "text", "intent_pred", *OUR_COLUMNS[1:]]
     assert labeled.npartitions == 2
     done = labeled.compute(scheduler="sync")
@@ -428,10 +434,17 @@ def test_dask_reads_files_on_disk_of_one_header(tmp_path: Path) -> None:
     from intent.io.linkedin import Source, resolve_inputs
 
     cases = linkedin_cases(tmp_path)
-    with pytest.raises(DataError, match=r"Invitations\.csv has other columns than messages\.csv"):
+    with pytest.raises(DataError) as caught:
         dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=100)
     piped = Source("stdin", lambda: io.BytesIO(b"text\nhola\n"), 11)  # type: ignore[arg-type,return-value]
-    with pytest.raises(DataError, match=r"not stdin or a \.zip"):
+    assert str(caught.value) == (
+        "Invitations.csv has other columns than messages.csv. Fix: give --engine dask files with the same header, "
+        "or classify them with the local engine."
+    )
+    with pytest.raises(
+        DataError,
+        match=r"^--engine dask reads files on disk \(CSV or Parquet\), not stdin or a \.zip\. Fix: unpack it\.$",
+    ):
         dask_engine._read([piped], target_bytes=100)
 
 
@@ -742,6 +755,10 @@ def test_a_cr_only_file_is_cut_and_read_like_any_other(tmp_path: Path) -> None:
     path.write_bytes(b'id,text\r1,hola\r2,"no\rgracias"\r3,vale\r')
     parts = csv_parts(path, target_bytes=5)
     assert [(p.start, p.line) for p in parts] == [(8, 2), (15, 3), (30, 5)]
+    (whole,) = csv_parts(path, target_bytes=1 << 20)
+    assert read_csv_part(whole).values.tolist() == [["1", "hola"], ["2", "no\rgracias"], ["3", "vale"]]
+    ddf = dask_engine._read(dask_engine.resolve_inputs([str(path)]), target_bytes=5)
+    assert set(map(str, ddf.dtypes)) == {"string"}  # what the frame says it holds: strings
     assert [r for p in parts for r in read_csv_part(p).values.tolist()] == [
         ["1", "hola"],
         ["2", "no\rgracias"],
