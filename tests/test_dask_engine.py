@@ -435,7 +435,7 @@ def test_dask_reads_files_on_disk_of_one_header(tmp_path: Path) -> None:
 
     cases = linkedin_cases(tmp_path)
     with pytest.raises(DataError) as caught:
-        dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=100)
+        dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=1 << 20)
     piped = Source("stdin", lambda: io.BytesIO(b"text\nhola\n"), 11)  # type: ignore[arg-type,return-value]
     assert str(caught.value) == (
         "Invitations.csv has other columns than messages.csv. Fix: give --engine dask files with the same header, "
