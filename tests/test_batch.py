@@ -1120,6 +1120,11 @@ def test_a_plain_csv_beside_an_export_gets_no_conversation(tmp_path: Path, mini_
         ("messages.csv", "c3", "incoming", "Luis"),
         ("notas.csv", "", "", ""),
     ]
+    first = classify_file(
+        [str(other), str(messages_csv(tmp_path))], tmp_path / "o2.csv", mini_model_path, BatchOptions()
+    )
+    assert first.conversations is not None  # positions in the output, where the plain file's row comes first
+    assert {c.conversation_id: c.message_rows for c in first.conversations} == {"c1": (1, 2), "c2": (3,), "c3": (4,)}
 
 
 def test_conversations_for_excel_in_spanish(tmp_path: Path, mini_model_path: Path) -> None:
@@ -1321,3 +1326,12 @@ def test_workers_start_from_an_input_of_workers_from_bytes(
     monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", size)
     classify_file(str(src), tmp_path / "b.csv", mini_model_path, BatchOptions(jobs=2))
     assert started == [2]
+
+
+def test_an_export_where_one_person_is_in_half_the_messages_has_no_owner(tmp_path: Path) -> None:
+    src = tmp_path / "messages.csv"
+    rows = ["c1,,Ana,u1,Bea,u2,2026-01-01,,hola,INBOX", "c2,,Ana,u1,Eva,u3,2026-01-02,,hola,INBOX"]
+    rows += ["c3,,Pia,u4,Rut,u5,2026-01-03,,hola,INBOX", "c4,,Sol,u6,Teo,u7,2026-01-04,,hola,INBOX"]
+    src.write_text(MESSAGES_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^cannot tell whose export this is \(no one is in most of its messages\)\."):
+        batch.classify_conversations(src, model=fixed_model({"hola": (0.1, 0.8, 0.1)}))
