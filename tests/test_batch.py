@@ -189,9 +189,11 @@ def test_bad_line_stops_and_leaves_no_output(tmp_path: Path, mini_model_path: Pa
     src = tmp_path / "bad.csv"
     src.write_text("text,id\nhola,1\nuno,2,extra\nadios,3\n", encoding="utf-8")
     out = tmp_path / "out.csv"
-    with pytest.raises(DataError, match="line 3"):
+    with pytest.raises(DataError, match=r"^bad\.csv, line 3: the row has 3 fields but the header has 2\."):
         classify_file(str(src), out, mini_model_path, BatchOptions())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    with pytest.raises(DataError, match=r"^bad\.csv has no column 'zz'\. Its columns are: text, id\."):
+        classify_file(str(src), out, mini_model_path, BatchOptions(text_column="zz"))
     summary = classify_file(str(src), out, mini_model_path, BatchOptions(on_bad_lines="skip"))
     assert summary.skipped == 1 and summary.rows == 2 and len(read_csv(out)) == 2
     assert "skipped in bad.csv: line(s) 3" in summary.format(str(out))
@@ -218,8 +220,12 @@ def test_failure_midway_leaves_no_output(
 def test_nul_bytes_are_refused_clearly(tmp_path: Path, mini_model_path: Path) -> None:
     src = tmp_path / "utf16.csv"
     src.write_bytes("text\nhola\n".encode("utf-16"))
-    with pytest.raises(DataError, match="NUL bytes"):
+    with pytest.raises(DataError) as caught:
         classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions())
+    assert caught.value.code == "not_csv" and str(caught.value) == (
+        "utf16.csv contains NUL bytes: it is not a text CSV (a spreadsheet .xlsx, or UTF-16?). "
+        "Fix: save it as CSV UTF-8 from your spreadsheet program."
+    )
 
 
 @pytest.mark.slow
@@ -757,8 +763,9 @@ def test_the_summary_rate_and_its_notes() -> None:
 def test_output_checks(tmp_path: Path) -> None:
     src = write_rows(tmp_path / "in.csv", [["text"], ["hola"]])
     sources = batch.resolve_inputs([str(src)])
-    with pytest.raises(DataError, match=r"is a folder. Fix: give -o a file name, e.g. .*classified.csv"):
+    with pytest.raises(DataError) as caught:
         batch._check_output(tmp_path, sources, force=True)
+    assert str(caught.value) == f"{tmp_path} is a folder. Fix: give -o a file name, e.g. {tmp_path / 'classified.csv'}."
     batch._check_output(None, sources, force=False)
     batch._check_output(tmp_path / "new.csv", sources, force=False)
 
@@ -954,6 +961,377 @@ def test_control_characters_in_fields_are_not_binary(tmp_path: Path, mini_model_
 def test_binary_is_refused_with_its_code(tmp_path: Path) -> None:
     src = tmp_path / "foto.csv"
     src.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(1, 200)))
-    with pytest.raises(DataError, match="binary data") as caught:
+    with pytest.raises(DataError) as caught:
         batch.check_inputs(str(src), BatchOptions())
-    assert caught.value.code == "not_csv"
+    assert caught.value.code == "not_csv" and str(caught.value) == (
+        "foto.csv is not a text CSV: it holds binary data (a damaged zip, an image, a document?). Fix: save the "
+        "messages as CSV UTF-8 from your spreadsheet program, or point at LinkedIn's export."
+    )
+
+
+def test_conversations_take_the_inputs_model_threshold_and_languages_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each argument of classify_conversations reaches the run: a list of inputs, a model file, the
+    threshold (a 0.9 pitch is unsure under 0.95) and the languages (an English message is unsure
+    unless language identification is off). It writes nothing: no stdout needed (pythonw, a service)."""
+    with_fixed_model(monkeypatch, {"Demo\n\nHola Luis": (0.9, 0.05, 0.05), "in english please": (0.9, 0.05, 0.05)})
+    messages = tmp_path / "messages.csv"
+    messages.write_text(
+        MESSAGES_HEADER + "\n"
+        "c1,,Ana,u1,Luis,u2,2026-01-01,Demo,Hola Luis,INBOX\n"
+        "c2,,Eva,u3,Luis,u2,2026-01-02,,in english please,INBOX\n",
+        encoding="utf-8",
+    )
+    invitations = tmp_path / "Invitations.csv"
+    invitations.write_text("From,To,Sent At,Message,Direction\nPia,Luis,1/3/26,,INCOMING\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", None)
+
+    def unsure(**kwargs: Any) -> dict[str, bool]:
+        found = batch.classify_conversations([messages, str(invitations)], model=FIXED, **kwargs)
+        assert {c.kind for c in found} == {"conversation", "invitation"}  # both inputs were read
+        return {c.conversation_id: c.uncertain for c in found if c.kind == "conversation"}
+
+    assert unsure() == {"c1": False, "c2": True}  # English: another language than Spanish
+    assert unsure(languages=None) == {"c1": False, "c2": False}
+    assert unsure(threshold=0.95, languages=None) == {"c1": True, "c2": True}
+    strict = batch.classify_conversations(messages, model=FIXED, threshold=0.95, languages=None)
+    assert [(c.conversation_id, c.rule, c.message_rows) for c in strict] == [
+        ("c2", "recency", (1,)),
+        ("c1", "recency", (0,)),
+    ]
+    assert batch.classify_conversations(str(messages), model=str(FIXED))[0].conversation_id == "c2"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "refused"),
+    [
+        ("uno dos tres cuatro cinco", True),  # five words: a sentence
+        ("uno dos tres cuatro", False),  # four: may be a column name
+        ("x" * 61, True),  # over 60 characters: a sentence
+        ("x" * 60, False),
+    ],
+)
+def test_a_first_line_reads_as_text_from_five_words_or_61_characters(
+    tmp_path: Path, first_line: str, refused: bool
+) -> None:
+    src = tmp_path / "notas.txt"
+    src.write_text(first_line + "\n", encoding="utf-8")
+    if refused:
+        with pytest.raises(DataError) as caught:
+            batch.check_inputs(str(src), BatchOptions())
+        assert str(caught.value) == (
+            "notas.txt is not a CSV: its first line reads like text, not like column names. Fix: save the "
+            "messages as CSV with a header row (e.g. text), or point at LinkedIn's export."
+        )
+    else:
+        with pytest.raises(ColumnError):  # the column chooser
+            batch.check_inputs(str(src), BatchOptions())
+
+
+def test_a_parquet_reader_numbers_its_rows_and_skips_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its rows are numbered from 1 (`intent train` names a row by it), nothing is skipped, and a file of one
+    row reaches the end of the progress."""
+    import pandas as pd
+
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"text": ["a", "b", "c"]}).to_parquet(path)
+    (source,) = batch.resolve_inputs([str(path)])
+    opened = batch._open(source, BatchOptions())
+    try:
+        assert [(row.line, row.values["text"]) for row in opened.reader] == [(1, "a"), (2, "b"), (3, "c")]
+        assert (opened.reader.name, opened.reader.skipped, opened.reader.skipped_lines) == ("in.parquet", 0, [])
+    finally:
+        opened.close()
+    with_fixed_model(monkeypatch, TABLE)
+    one = tmp_path / "one.parquet"
+    pd.DataFrame({"text": ["sure spam"]}).to_parquet(one)
+    seen = Recorder()
+    summary = classify_file(str(one), tmp_path / "o.csv", FIXED, BatchOptions(), observer=seen)
+    size = one.stat().st_size
+    assert seen.steps == [(size, size)] and summary.skipped == 0 and summary.skipped_lines == {}
+
+
+class FakeBar:
+    """tqdm as `_run` drives it: the total, each update, the rows shown beside it, closed at the end."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.n, self.positions, self.postfix, self.closed = total, 0, [], [], False
+
+    def update(self, n: int) -> None:
+        self.n += n
+        self.positions.append(self.n)
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        self.postfix.append(kwargs)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ValuesSeen:
+    def __init__(self) -> None:
+        self.values: list[dict[str, str]] = []
+        self.steps: list[tuple[int, int]] = []
+
+    def progress(self, done_bytes: int, total_bytes: int) -> None:
+        self.steps.append((done_bytes, total_bytes))
+
+    def row(self, source: str, text: str, values: dict[str, str], result: Any, thread: Any) -> None:
+        self.values.append(values)
+
+
+def test_several_files_add_up_in_the_progress_and_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three files: the bar and the observer advance through all their bytes in order, the rows beside the
+    bar; skipped and cut fields of every file add up in the summary; the run's time is its own."""
+    with_fixed_model(monkeypatch, {**TABLE, "x" * MAX_FIELD_CHARS: (0.8, 0.1, 0.1)})
+    big = "x" * (MAX_FIELD_CHARS + 1)
+    files = [
+        write_rows(tmp_path / "a.csv", [["text"], ["sure spam"], ["unsure", "extra"], [big]]),
+        write_rows(tmp_path / "b.csv", [["text"], ["unsure"], ["sure spam", "extra"], [big]]),
+        write_rows(tmp_path / "c.csv", [["text"], ["at the threshold"]]),
+    ]
+    sizes = [f.stat().st_size for f in files]
+    bars: list[FakeBar] = []
+    monkeypatch.setattr(batch, "_progress_bar", lambda total: bars.append(FakeBar(total)) or bars[-1])
+    seen = ValuesSeen()
+    options = BatchOptions(on_bad_lines="skip", chunk_size=1, progress=True)
+    summary = classify_file([str(f) for f in files], tmp_path / "o.csv", FIXED, options, observer=seen)
+    (bar,) = bars
+    assert bar.total == sum(sizes) and bar.closed
+    assert bar.positions == sorted(bar.positions) and bar.positions[-1] == sum(sizes)
+    assert [done for done, _ in seen.steps] == bar.positions and {t for _, t in seen.steps} == {sum(sizes)}
+    assert bar.postfix[-1] == {"rows": "5", "refresh": False}  # redrawn with the bar, not per chunk
+    assert [v["source_file"] for v in seen.values] == ["a.csv", "a.csv", "b.csv", "b.csv", "c.csv"]
+    assert (summary.skipped, summary.skipped_lines) == (2, {"a.csv": [3], "b.csv": [3]})
+    assert (summary.cut, summary.cut_lines) == (2, {"a.csv": [4], "b.csv": [4]})
+    assert 0 <= summary.seconds < 60
+    bars.clear()
+    classify_file([str(f) for f in files], tmp_path / "quiet.csv", FIXED, BatchOptions(on_bad_lines="skip"))
+    assert bars == []  # no bar unless asked
+
+
+def test_a_plain_csv_beside_an_export_gets_no_conversation(tmp_path: Path, mini_model_path: Path) -> None:
+    other = write_rows(tmp_path / "notas.csv", [["text"], ["hola"]])
+    out = tmp_path / "out.csv"
+    classify_file([str(messages_csv(tmp_path)), str(other)], out, mini_model_path, BatchOptions())
+    rows = read_csv(out)
+    assert [(r["source_file"], r["conversation_id"], r["direction"], r["owner"]) for r in rows][-2:] == [
+        ("messages.csv", "c3", "incoming", "Luis"),
+        ("notas.csv", "", "", ""),
+    ]
+    first = classify_file(
+        [str(other), str(messages_csv(tmp_path))], tmp_path / "o2.csv", mini_model_path, BatchOptions()
+    )
+    assert first.conversations is not None  # positions in the output, where the plain file's row comes first
+    assert {c.conversation_id: c.message_rows for c in first.conversations} == {"c1": (1, 2), "c2": (3,), "c3": (4,)}
+
+
+def test_conversations_for_excel_in_spanish(tmp_path: Path, mini_model_path: Path) -> None:
+    out = tmp_path / "conv.csv"
+    classify_file(str(SAMPLE_EXPORT), out, mini_model_path, BatchOptions(excel=True), conversations=True)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    assert ";" in data.decode("utf-8-sig").split("\r\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("people", "why"),
+    [
+        (["Ana", "Luis"], "'Ana' and 'Luis' are in every message"),
+        (["Ana", "Eva", "Luis"], "'Ana' and 'Eva' are in every message"),
+        ([], "no one is in most of its messages"),
+    ],
+)
+def test_an_export_whose_owner_cannot_be_told_says_why(tmp_path: Path, people: list[str], why: str) -> None:
+    src = tmp_path / "messages.csv"
+    if people:
+        first, *rest = people
+        urls = ",".join(f"u{i}" for i in range(2, 2 + len(rest)))
+        row = f'c1,,{first},u1,"{", ".join(rest)}","{urls}",2026-01-01,,hola,INBOX'
+        src.write_text(MESSAGES_HEADER + "\n" + row + "\n" + row + "\n", encoding="utf-8")
+    else:
+        src.write_text(MESSAGES_HEADER + "\nc1,,,,,,2026-01-01,,hola,INBOX\n", encoding="utf-8")
+    model = fixed_model({"hola": (0.1, 0.8, 0.1)})
+    with pytest.raises(DataError) as caught:
+        batch.classify_conversations(src, model=model)
+    assert str(caught.value) == (
+        f"cannot tell whose export this is ({why}). Fix: pass --owner with your name as the export writes it, "
+        "or your LinkedIn profile URL."
+    )
+
+
+def test_conversations_or_owner_of_files_that_are_not_an_export(tmp_path: Path, mini_model_path: Path) -> None:
+    a = write_rows(tmp_path / "a.csv", [["text"], ["hola"]])
+    b = write_rows(tmp_path / "b.csv", [["text"], ["adiós"]])
+    needs = (
+        "needs LinkedIn's export (messages.csv or Invitations.csv, recognised by their headers); a.csv, b.csv is not."
+    )
+    fix = " Fix: point at the export's .zip or folder, or leave out --conversations and --owner."
+    for owner, conversations, what in [("Ana", True, "conversations"), ("Ana", False, "--owner")]:
+        with pytest.raises(DataError) as caught:
+            classify_file(
+                [str(a), str(b)],
+                tmp_path / "o.csv",
+                mini_model_path,
+                BatchOptions(owner=owner),
+                conversations=conversations,
+            )
+        assert str(caught.value) == f"{what} {needs}{fix}"
+
+
+def test_invitations_alone_find_their_owner_by_profile_url(tmp_path: Path) -> None:
+    src = tmp_path / "Invitations.csv"
+    src.write_text(
+        "From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl\n"
+        "Ana,Luis,1/1/26,hola,INCOMING,https://www.linkedin.com/in/ana,https://www.linkedin.com/in/luis-x\n",
+        encoding="utf-8",
+    )
+    model = fixed_model({"hola": (0.1, 0.8, 0.1)})
+    (found,) = batch.classify_conversations(src, model=model, owner="https://www.linkedin.com/in/luis-x")
+    assert found.other_party == ("Ana",) and found.kind == "invitation"
+
+
+def test_the_worker_pool_is_bounded_spawned_and_shut_down_with_the_run(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most 2 x --jobs chunks are in flight; workers are spawned (no fork of a threaded parent) and each
+    initialised with the model; the pool is shut down waiting for its workers, cancelling chunks not started.
+    Conversations combined from worker results use the workers' threshold."""
+    from concurrent.futures import Future
+
+    pools: list[Any] = []
+
+    class CountingPool:
+        def __init__(self, **kwargs: Any) -> None:
+            self.kwargs, self.in_flight, self.most, self.shutdowns = kwargs, 0, 0, []
+            kwargs["initializer"](*kwargs["initargs"])
+            pools.append(self)
+
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            future: Future[Any] = Future()
+            future.set_result(fn(*args))
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            real = future.result
+
+            def result(timeout: float | None = None) -> Any:
+                self.in_flight -= 1
+                return real()
+
+            future.result = result  # type: ignore[method-assign]
+            return future
+
+        def shutdown(self, *args: Any, **kwargs: Any) -> None:
+            self.shutdowns.append((args, kwargs))
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", 0)
+    monkeypatch.setattr(batch, "_WORKER_MODEL", None)
+    src = write_rows(tmp_path / "in.csv", [["text"], *([t] for t in ["no gracias", "hola", "curso por 99€"] * 10)])
+    classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions(jobs=2, chunk_size=2))
+    (pool,) = pools
+    assert pool.most == 4 and pool.in_flight == 0
+    assert pool.kwargs["initializer"] is batch._init_worker and pool.kwargs["max_workers"] == 2
+    assert pool.kwargs["mp_context"].get_start_method() == "spawn"
+    assert pool.shutdowns == [((), {"wait": True, "cancel_futures": True})]
+    summary = classify_file(
+        str(SAMPLE_EXPORT), tmp_path / "c.csv", mini_model_path, BatchOptions(jobs=3, threshold=0.7), conversations=True
+    )
+    assert summary.threshold == 0.7 and summary.conversations and pools[-1].most <= 6
+
+
+@pytest.mark.parametrize(
+    ("header", "binary"),
+    [
+        ("text,a\x01\x02", False),  # two control characters are allowed in any first line
+        ("text,a\x01\x02\x03", True),
+        ("text," + "a" * 292 + "\x01\x02\x03", False),  # 300 characters: up to 3 (1%)
+        ("text," + "a" * 291 + "\x01\x02\x03\x04", True),
+    ],
+)
+def test_binary_means_more_than_1_percent_control_characters_in_the_first_line(
+    tmp_path: Path, header: str, binary: bool
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(header.encode() + b"\nhola,b\n")
+    if binary:
+        with pytest.raises(DataError, match="binary data"):
+            batch.check_inputs(str(src), BatchOptions())
+    else:
+        ((_, layout),) = batch.check_inputs(str(src), BatchOptions())
+        assert layout.text_columns == ("text",)
+
+
+def test_only_the_first_64_kib_are_checked_and_a_character_cut_there_is_no_error(
+    tmp_path: Path, mini_model_path: Path
+) -> None:
+    """The NUL and binary checks read the file's first 64 KiB (a large file is not read twice); a UTF-8
+    character that those 64 KiB cut in two does not stop the run."""
+    head = 64 * 1024
+    body = "text\n" + "hola\n" * ((head - 6) // 5)
+    body += "a" * (head - 1 - len(body.encode())) + "é\n"  # "é" is 2 bytes: the 64 KiB end inside it
+    assert len(body.encode()) > head > len(body.encode()) - 3
+    src = tmp_path / "in.csv"
+    src.write_bytes(body.encode() + b"x\x00y\n")  # a NUL past the first 64 KiB: read as a character
+    summary = classify_file(str(src), tmp_path / "o.csv", mini_model_path, BatchOptions())
+    assert summary.rows == body.count("\n")
+
+
+def test_plain_csv_ends_lines_with_lf_and_several_files_in_excel_name_the_file_in_spanish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_fixed_model(monkeypatch, TABLE)
+    a = write_rows(tmp_path / "a.csv", [["text", "only_a"], ["sure spam", "x"]])
+    b = write_rows(tmp_path / "b.csv", [["text"], ["unsure"]])
+    plain = tmp_path / "plain.csv"
+    classify_file([str(a), str(b)], plain, FIXED, BatchOptions())
+    assert b"\r" not in plain.read_bytes()
+    excel = tmp_path / "excel.csv"
+    classify_file([str(a), str(b)], excel, FIXED, BatchOptions(excel=True))
+    header = excel.read_bytes().decode("utf-8-sig").split("\r\n")[0].split(";")
+    assert header[:3] == ["archivo", "text", "only_a"]
+
+
+def test_jsonl_keeps_characters_and_gives_an_empty_value_for_a_column_another_file_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_fixed_model(monkeypatch, {**TABLE, "reunión": (0.1, 0.8, 0.1)})
+    a = write_rows(tmp_path / "a.csv", [["text", "only_a"], ["reunión", "x"]])
+    b = write_rows(tmp_path / "b.csv", [["text"], ["unsure"]])
+    out = tmp_path / "out.jsonl"
+    classify_file([str(a), str(b)], out, FIXED, BatchOptions(fmt="jsonl"))
+    data = out.read_text(encoding="utf-8")
+    assert '"text": "reunión"' in data  # UTF-8 as is, not \\u escapes
+    assert [json.loads(line)["only_a"] for line in data.splitlines()] == ["x", ""]
+
+
+def test_workers_start_from_an_input_of_workers_from_bytes(
+    tmp_path: Path, mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    started: list[int] = []
+
+    def pool(**kwargs: Any) -> ThreadPoolExecutor:
+        started.append(kwargs["max_workers"])
+        return ThreadPoolExecutor(max_workers=1, initializer=kwargs["initializer"], initargs=kwargs["initargs"])
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", pool)
+    src = write_rows(tmp_path / "in.csv", [["text"], ["hola"]])
+    size = src.stat().st_size
+    monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", size + 1)
+    classify_file(str(src), tmp_path / "a.csv", mini_model_path, BatchOptions(jobs=2))
+    assert started == []  # smaller than the bound: classified here
+    monkeypatch.setattr(batch, "WORKERS_FROM_BYTES", size)
+    classify_file(str(src), tmp_path / "b.csv", mini_model_path, BatchOptions(jobs=2))
+    assert started == [2]
+
+
+def test_an_export_where_one_person_is_in_half_the_messages_has_no_owner(tmp_path: Path) -> None:
+    src = tmp_path / "messages.csv"
+    rows = ["c1,,Ana,u1,Bea,u2,2026-01-01,,hola,INBOX", "c2,,Ana,u1,Eva,u3,2026-01-02,,hola,INBOX"]
+    rows += ["c3,,Pia,u4,Rut,u5,2026-01-03,,hola,INBOX", "c4,,Sol,u6,Teo,u7,2026-01-04,,hola,INBOX"]
+    src.write_text(MESSAGES_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^cannot tell whose export this is \(no one is in most of its messages\)\."):
+        batch.classify_conversations(src, model=fixed_model({"hola": (0.1, 0.8, 0.1)}))

@@ -110,6 +110,12 @@ def test_to_excel_csv_keeps_every_field() -> None:
     assert rows == [["a", "b"], ["x; y", "line\nbreak"], ["ñ", 'say "hi"']]
 
 
+def test_to_excel_csv_reads_rows_ended_by_cr_alone() -> None:
+    """An old Mac file (CR line ends, a CR inside a quoted field) becomes the same rows for Excel."""
+    excel = to_excel_csv(b'a,b\r1,"x\ry"\r2,z\r')
+    assert excel.decode("utf-8-sig") == 'a;b\r\n1;"x\ry"\r\n2;z\r\n'
+
+
 # ---- issue 17: fields of any size, CR-only rows, spreadsheet safety, mixed encodings ------------
 
 import tracemalloc  # noqa: E402
@@ -516,3 +522,89 @@ def test_the_mixed_codec_is_a_whole_codec() -> None:
 
 def test_excel_conversion_keeps_crlf_inside_fields() -> None:
     assert to_excel_csv(b'a,b\r\n1,"x\r\ny"\r\n') == '\ufeffa;b\r\n1;"x\r\ny"\r\n'.encode()
+
+
+def read_all(data: str, cap: int) -> tuple[list[tuple[int, dict[str, str], tuple[str, ...]]], list[int]]:
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", on_bad_lines="skip", max_field_chars=cap)
+    return [(r.line, r.values, r.cut) for r in reader], reader.skipped_lines
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        'id,text\n1,"a""b\ncccccccccccc"\n2,ok\n',  # doubled quotes read before the cap: one character each
+        'a,text\n"""","""\ncccccccccccc"\n',  # ... and in a field before it, on the same line
+        'id,text\n"aaaaaaaaa\nbbbbb"\n',  # the cap reached exactly at a line end, the field going on
+        'id,text\n"aaaaaaaaa\nbb",""""\n',  # the same, then a field of doubled quotes on that line
+        "id,text\naaaaaaaaaa,b\n",  # a field of exactly the cap, in a record over it: not cut
+        'id,text,more\n1,"abcdefghijkl"x,"q\nz"\n2,ok\n',  # a character after a closing quote: the line is bad
+        "id,text\n1," + "X" * 140_000 + "\n2,ok\n",  # an unquoted field over two reads
+        'id,text\r1,"a""b\rcccccccccccc"\r2,ok\r',  # CR-only lines
+    ],
+)
+def test_a_cap_keeps_the_start_of_each_field_and_changes_nothing_else(data: str) -> None:
+    """Read with a cap of 10 characters: the same rows, lines and bad lines as without one, each value its
+    first 10 characters, and the columns longer than that named as cut."""
+    cap = 10
+    whole, skipped = read_all(data, MAX_FIELD_CHARS)
+    expected = [
+        (line, {c: v[:cap] for c, v in values.items()}, tuple(c for c, v in values.items() if len(v) > cap))
+        for line, values, _ in whole
+    ]
+    assert read_all(data, cap) == (expected, skipped)
+
+
+def test_a_tie_in_the_header_is_broken_among_comma_semicolon_and_tab_only() -> None:
+    """Another character that recurs in the rows (here X) is never taken for the delimiter."""
+    assert detect_delimiter("a,b;cXd\n1X2\n3X4\n5X6\n") == ","
+
+
+def test_a_cp1252_byte_early_and_utf8_a_megabyte_later_is_mixed(tmp_path: Path) -> None:
+    """The invalid bytes of the first megabyte still count when valid UTF-8 comes in a later one."""
+    data = b"texto\n" + b"caf\xe9\n" + b"a" * (1 << 20) + "\nreunión\n".encode()
+    assert detect_encoding(lambda: io.BytesIO(data)) == MIXED_ENCODING
+
+
+def test_a_crlf_split_by_a_read_is_one_line_end() -> None:
+    """A line of exactly one read (64 KiB) ending in CR, its LF in the next read: the next row's line is right."""
+    long_line = "1," + "x" * (65536 - 3) + "\r"
+    assert len(long_line) == 65536
+    data = "id,text\r\n" + long_line + "\n2,ok\r\n"
+    rows = list(CsvReader(io.StringIO(data, newline=""), "x.csv", ","))
+    assert [(r.line, r.values["id"]) for r in rows] == [(2, "1"), (3, "2")]
+
+
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_a_record_of_exactly_the_cap_is_counted_whole(end: str) -> None:
+    """At the cap (10), a record is read as it is: its extra fields are all counted (past it, from 3 on: "3+")."""
+    data = "a,b\n1,2,3,4," + ("5" if end else "56") + end
+    with pytest.raises(DataError, match=r"line 2: the row has 5 fields but the header has 2\."):
+        list(CsvReader(io.StringIO(data, newline=""), "x.csv", ",", max_field_chars=10))
+
+
+def test_a_cut_record_does_not_mark_the_next_one() -> None:
+    data = "a,b\n1," + "x" * 20 + "\n2,3,4\n"
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", max_field_chars=10)
+    with pytest.raises(DataError, match=r"line 3: the row has 3 fields but the header has 2\."):
+        list(reader)
+    assert reader.cut_lines == [2]
+
+
+def test_rows_after_an_unparsable_one_are_read() -> None:
+    data = 'id,text\n1,"a"x\n2,ok\n'
+    reader = CsvReader(io.StringIO(data, newline=""), "x.csv", ",", on_bad_lines="skip")
+    assert [r.values for r in reader] == [{"id": "2", "text": "ok"}] and reader.skipped_lines == [2]
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "message"),
+    [
+        ("", "empty_file", "x.csv is empty: there is no header row. Fix: check you picked the right file."),
+        ('"a"b,c\n', "not_csv", "x.csv: the header row cannot be read ("),
+        ("\nhola\n", "not_csv", "x.csv: the header row is blank. Fix: the first line must name the columns."),
+    ],
+)
+def test_a_header_that_cannot_be_one_says_why_with_its_code(data: str, code: str, message: str) -> None:
+    with pytest.raises(DataError) as caught:
+        CsvReader(io.StringIO(data, newline=""), "x.csv", ",")
+    assert caught.value.code == code and str(caught.value).startswith(message)

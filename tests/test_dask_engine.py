@@ -118,7 +118,7 @@ def test_dask_engine_refuses_stdin_and_mixed_kinds(mini_model_path: Path, tmp_pa
     a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
     frame(3).to_csv(a, index=False)
     frame(3).to_parquet(b)
-    with pytest.raises(DataError, match="one kind"):
+    with pytest.raises(DataError, match=r"^--engine dask needs inputs of one kind: all CSV or all Parquet\.$"):
         run_dask([str(a), str(b)], tmp_path / "out", model_path=mini_model_path)
 
 
@@ -356,9 +356,15 @@ def test_classify_dataframe_adds_the_columns_lazily(mini_model_path: Path, monke
         raise ValueError("no client")
 
     monkeypatch.setattr(distributed, "get_client", no_client)
+    from intent.io import batch
+
+    classified: list[str] = []
+    real = batch.classify_texts
+    monkeypatch.setattr(batch, "classify_texts", lambda m, t, langs: classified.extend(t) or real(m, t, langs))
     pdf = frame(6).rename(columns={"id": "intent"})
     ddf = dd.from_pandas(pdf, npartitions=2)
     labeled = dask_engine.classify_dataframe(ddf, "text", model=mini_model_path, threshold=1.0)
+    assert classified == []  # lazy: nothing classified (not even a sample to guess the columns) until computed
     assert list(labeled.columns) == ["intent", "text", "intent_pred", *OUR_COLUMNS[1:]]
     assert labeled.npartitions == 2
     done = labeled.compute(scheduler="sync")
@@ -428,10 +434,17 @@ def test_dask_reads_files_on_disk_of_one_header(tmp_path: Path) -> None:
     from intent.io.linkedin import Source, resolve_inputs
 
     cases = linkedin_cases(tmp_path)
-    with pytest.raises(DataError, match=r"Invitations\.csv has other columns than messages\.csv"):
-        dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=100)
+    with pytest.raises(DataError) as caught:
+        dask_engine._read(resolve_inputs([str(cases["messages"]), str(cases["invitations"])]), target_bytes=1 << 20)
     piped = Source("stdin", lambda: io.BytesIO(b"text\nhola\n"), 11)  # type: ignore[arg-type,return-value]
-    with pytest.raises(DataError, match=r"not stdin or a \.zip"):
+    assert str(caught.value) == (
+        "Invitations.csv has other columns than messages.csv. Fix: give --engine dask files with the same header, "
+        "or classify them with the local engine."
+    )
+    with pytest.raises(
+        DataError,
+        match=r"^--engine dask reads files on disk \(CSV or Parquet\), not stdin or a \.zip\. Fix: unpack it\.$",
+    ):
         dask_engine._read([piped], target_bytes=100)
 
 
@@ -574,3 +587,299 @@ def test_parquet_in_and_csv_out_on_dask_keep_every_column(
     with local.open(encoding="utf-8", newline="") as fh:
         expected = list(csv.DictReader(fh))
     assert rows == expected and rows[1]["n"] == "" and rows[1]["status"] == "empty"
+
+
+# ---- the run's settings reach the cluster, the model and the files ------------------------------
+
+
+class RecordingCluster(InProcessCluster):
+    """InProcessCluster that remembers how the cluster and the client were made."""
+
+    made: ClassVar[list[tuple[tuple[Any, ...], dict[str, Any]]]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        RecordingCluster.made.append((args, kwargs))
+
+
+@pytest.fixture
+def recording_dask(monkeypatch: pytest.MonkeyPatch, in_process_dask: Any) -> type[RecordingCluster]:
+    monkeypatch.setattr(distributed, "LocalCluster", RecordingCluster)
+    monkeypatch.setattr(distributed, "Client", RecordingCluster)
+    monkeypatch.setattr(RecordingCluster, "made", [])
+    return RecordingCluster
+
+
+def test_a_local_cluster_of_worker_processes_quiet_and_on_a_free_dashboard_port(
+    mini_model_path: Path, tmp_path: Path, recording_dask: type[RecordingCluster]
+) -> None:
+    """--jobs worker processes (not threads: the GIL), one thread each, no fixed dashboard port (8787 may
+    be taken), library logs silenced; the client connects to that cluster, or to --scheduler alone."""
+    import logging
+
+    source = linkedin_cases(tmp_path)["messages"]
+    dask_engine.run_dask([str(source)], tmp_path / "a", model_path=mini_model_path)
+    (cluster, client) = recording_dask.made
+    assert client[0][0].closed  # the local cluster is stopped with the run
+    assert cluster == (
+        (),
+        {"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0", "silence_logs": 40},
+    )
+    assert logging.ERROR == 40 and len(client[0]) == 1 and isinstance(client[0][0], RecordingCluster)
+    recording_dask.made.clear()
+    dask_engine.run_dask([str(source)], tmp_path / "b", model_path=mini_model_path, workers=3)
+    assert recording_dask.made[0][1]["n_workers"] == 3
+    recording_dask.made.clear()
+    run = dask_engine.run_dask([str(source)], tmp_path / "c", model_path=mini_model_path, scheduler="tcp://h:8786")
+    assert recording_dask.made == [(("tcp://h:8786",), {})]  # no local cluster started
+    assert 0 <= run.seconds < 60
+
+
+def test_force_replaces_a_file_and_a_failure_is_reported_as_itself(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--force replaces an output that is a file by the folder of parts. A failing run says why it failed,
+    even when its scratch folder is gone already (a temp cleaner): cleaning up never hides the error."""
+    import shutil
+
+    source = linkedin_cases(tmp_path)["messages"]
+    out = tmp_path / "out"
+    out.write_text("an old file")
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv", force=True)
+    assert [p.name for p in out.iterdir()] == ["part-00000.csv"]
+
+    def fails(pdf: Any, path: str, *args: Any) -> int:
+        shutil.rmtree(Path(path).parent)
+        raise RuntimeError("a worker died")
+
+    monkeypatch.setattr(dask_engine, "_write_part", fails)
+    with pytest.raises(RuntimeError, match="a worker died"):
+        dask_engine.run_dask([str(source)], tmp_path / "never", model_path=mini_model_path, fmt="csv")
+    assert not (tmp_path / "never").exists()
+
+
+def test_the_run_options_reach_every_row(mini_model_path: Path, tmp_path: Path, in_process_dask: Any) -> None:
+    """--text-column, --threshold and languages, on Dask as in `intent classify`; parquet parts by name."""
+    source = tmp_path / "in.csv"
+    source.write_text("a,b\nno gracias,curso de ventas por 99€\nhola,encantada de conectar\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^in\.csv: .*Fix: name the text column"):  # neither a nor b is a text name
+        dask_engine.run_dask([str(source)], tmp_path / "x", model_path=mini_model_path)
+    with pytest.raises(DataError, match=r"^in\.csv has no column 'zz'"):
+        dask_engine.run_dask([str(source)], tmp_path / "x", model_path=mini_model_path, text_column="zz")
+    out = tmp_path / "parts"
+    options: dict[str, Any] = {"text_column": "b", "threshold": 1.0, "languages": None}
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, fmt="csv", target_bytes=1, **options)
+    assert [p.name for p in sorted(out.iterdir())] == ["part-00000.csv", "part-00001.csv"]
+    local = tmp_path / "local.csv"
+    classify_file(str(source), local, mini_model_path, BatchOptions(**options))
+    expected = local.read_text(encoding="utf-8").splitlines()
+    got = [line for p in sorted(out.iterdir()) for line in p.read_text(encoding="utf-8").splitlines()[1:]]
+    assert got == expected[1:]
+    rows = list(csv.DictReader(io.StringIO("\n".join(expected))))
+    assert [(r["uncertain"], r["language"]) for r in rows] == [("true", ""), ("true", "")]  # 1.0; no language
+    default = classify_file(str(source), tmp_path / "default.csv", mini_model_path, BatchOptions(text_column="b"))
+    assert default.uncertain < 2 and default.statuses == {"ok": 2}  # the model's own threshold; Spanish found
+    parquet = tmp_path / "parquet"
+    dask_engine.run_dask([str(source)], parquet, model_path=mini_model_path, target_bytes=1, text_column="b")
+    assert [p.name for p in sorted(parquet.iterdir())] == ["part-00000.parquet", "part-00001.parquet"]
+
+
+def test_the_parts_are_written_beside_the_output_and_their_parquet_holds_no_index(
+    mini_model_path: Path, tmp_path: Path, in_process_dask: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output's folder is made; its parts go first to a hidden .partial folder beside it (the same file
+    system: the rename at the end is whole); a part's Parquet has the columns, no pandas index column."""
+    import pyarrow.parquet as pq
+
+    source = linkedin_cases(tmp_path)["messages"]
+    folders: list[Path] = []
+    real = dask_engine._write_part
+
+    def spying(pdf: Any, path: str, *args: Any) -> int:
+        folders.append(Path(path).parent)
+        return real(pdf, path, *args)
+
+    monkeypatch.setattr(dask_engine, "_write_part", spying)
+    out = tmp_path / "new" / "deeper" / "parts"
+    dask_engine.run_dask([str(source)], out, model_path=mini_model_path, target_bytes=150)
+    (partial,) = set(folders)
+    assert partial.parent == out.parent and partial.name.startswith(".parts.") and partial.name.endswith(".partial")
+    assert not partial.exists() and sorted(p.name for p in out.parent.iterdir()) == ["parts"]
+    files = sorted(out.iterdir())
+    assert len(files) > 1
+    for f in files:
+        assert pq.read_schema(f).names == MESSAGES.split(",") + OUR_COLUMNS
+
+
+def test_a_part_writes_missing_values_as_empty_cells_in_utf8_whatever_the_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """None, NaN and pd.NA are empty cells; the file is UTF-8 with LF line ends even where open() would
+    use a cp1252 locale and CRLF (Windows), as `intent classify` writes it."""
+    import builtins
+
+    from intent.io.batch import _prediction_names
+
+    def windows_open(file: Any, mode: str = "r", encoding: str | None = None, newline: str | None = None) -> Any:
+        return builtins.open(file, mode, encoding=encoding or "cp1252", newline="\r\n" if newline is None else newline)
+
+    monkeypatch.setattr(dask_engine, "open", windows_open, raising=False)
+    names = _prediction_names(["text"])
+    pdf = pd.DataFrame(
+        {
+            "text": pd.array(["ő emoji 🙂", None, pd.NA], dtype="object"),
+            "intent": pd.array([LABELS[0], None, pd.NA], dtype="object"),
+            "confidence": pd.array([0.5, None, None], dtype="Float64"),
+            "uncertain": [False, True, True],
+            **{f"proba_{label}": pd.array([1 / 3, None, None], dtype="Float64") for label in LABELS},
+            "status": ["ok", "empty", "empty"],
+            "language": ["es", "", None],
+        }
+    )
+    part = tmp_path / "part.csv"
+    assert dask_engine._write_part(pdf, str(part), "csv", ["text"], names) == 3
+    assert part.read_bytes().decode("utf-8").split("\n") == [
+        "text," + ",".join(OUR_COLUMNS),
+        f"ő emoji 🙂,{LABELS[0]},0.5000,false,0.3333,0.3333,0.3333,ok,es",
+        ",,,true,,,,empty,",
+        ",,,true,,,,empty,",
+        "",
+    ]
+
+
+def test_a_cr_only_file_is_cut_and_read_like_any_other(tmp_path: Path) -> None:
+    """Old Mac files end lines with CR alone: every row is read (once found no row at all)."""
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b'id,text\r1,hola\r2,"no\rgracias"\r3,vale\r')
+    parts = csv_parts(path, target_bytes=5)
+    assert [(p.start, p.line) for p in parts] == [(8, 2), (15, 3), (30, 5)]
+    (whole,) = csv_parts(path, target_bytes=1 << 20)
+    assert read_csv_part(whole).values.tolist() == [["1", "hola"], ["2", "no\rgracias"], ["3", "vale"]]
+    ddf = dask_engine._read(dask_engine.resolve_inputs([str(path)]), target_bytes=5)
+    assert set(map(str, ddf.dtypes)) == {"string"}  # what the frame says it holds: strings
+    assert [r for p in parts for r in read_csv_part(p).values.tolist()] == [
+        ["1", "hola"],
+        ["2", "no\rgracias"],
+        ["3", "vale"],
+    ]
+
+
+def test_a_header_cell_with_a_line_break_keeps_it(tmp_path: Path) -> None:
+    """A header cell holding CRLF (a spreadsheet's wrapped title) is the same column as the local reader's."""
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,"nota\r\ninterna",text\n1,a,hola\n')
+    (part,) = csv_parts(path, target_bytes=1)
+    assert part.columns == ("id", "nota\r\ninterna", "text")
+    assert list(read_csv_part(part).columns) == ["id", "nota\r\ninterna", "text"]
+
+
+def test_a_model_copy_that_cannot_be_removed_still_loads(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's copy of the model is cleaned up on a best-effort basis: a temp cleaner that removed
+    it first (or a folder it cannot delete) never fails the load. Bytes that do not match say so."""
+    import hashlib
+    import shutil
+
+    from intent import model_io
+    from intent.errors import ModelLoadError
+
+    monkeypatch.setattr(dask_engine, "_MODELS", {})
+    real = model_io.load_model_file
+
+    def load_then_clean(path: Path, trust: bool = False) -> Any:
+        model = real(path, trust)
+        shutil.rmtree(path.parent)  # someone else removed the folder
+        return model
+
+    monkeypatch.setattr(model_io, "load_model_file", load_then_clean)
+    blob = mini_model_path.read_bytes()
+    sha = hashlib.sha256(blob).hexdigest()
+    assert dask_engine._model_from_bytes(blob, sha).predict("no gracias") in LABELS
+    with pytest.raises(ModelLoadError) as caught:
+        dask_engine._model_from_bytes(blob + b"x", "0" * 64)
+    assert str(caught.value) == "the model bytes received by this worker do not match their SHA-256"
+
+
+def test_a_worker_classifies_with_the_plugins_model_not_a_file_it_does_not_have(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a remote cluster the model's path is the client's: a worker uses the copy the plugin sent."""
+    from intent.api import load_model
+    from intent.io.batch import _prediction_names
+
+    monkeypatch.setattr(dask_engine, "_MODELS", {"abc": load_model(mini_model_path)})
+    pdf = pd.DataFrame({"text": ["no gracias"]}, dtype="string")
+    names = _prediction_names(["text"])
+    out = dask_engine._classify_partition(
+        pdf, ("text",), "/client/only/model.joblib", "abc", None, None, "empty", names
+    )
+    assert list(out["status"]) == ["ok"]
+
+
+def test_a_partition_of_empty_texts_has_the_declared_dtypes(mini_model_path: Path) -> None:
+    """No text to classify in a whole partition: missing values, in the same dtypes as any other partition."""
+    from intent.io.batch import _prediction_names
+
+    pdf = pd.DataFrame({"text": ["", None]}, dtype="string")
+    names = _prediction_names(["text"])
+    out = dask_engine._classify_partition(pdf, ("text",), str(mini_model_path), None, None, None, "empty", names)
+    dtypes = {c: str(out[c].dtype) for c in OUR_COLUMNS}
+    assert dtypes == {c: dask_engine._DTYPES.get(c, "float64") for c in OUR_COLUMNS}
+    assert out["confidence"].isna().all() and out[f"proba_{LABELS[0]}"].isna().all()
+
+
+def test_an_active_client_gets_the_model_and_its_workers_use_it(
+    mini_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_process_dask: type[InProcessCluster]
+) -> None:
+    """The client already running (`get_client`) is used: the model goes to its workers as a plugin, and the
+    partitions use that copy, even where the model's file is not (a remote worker). The plugin loads the bytes
+    at the worker's setup. No warning: the output's columns are declared, not guessed by running the model."""
+    import shutil
+    import warnings
+
+    monkeypatch.setattr(dask_engine, "_MODELS", {})
+    model = tmp_path / "copy.joblib"
+    shutil.copy(mini_model_path, model)
+    shutil.copy(mini_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    monkeypatch.setattr(distributed, "get_client", lambda: InProcessCluster())
+    ddf = dd.from_pandas(frame(4), npartitions=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labeled = dask_engine.classify_dataframe(ddf, "text", model=model)
+    (plugin,) = in_process_dask.plugins
+    plugin.setup(worker=None)
+    assert list(dask_engine._MODELS) == [plugin.sha256]
+    model.unlink()
+    model.with_suffix(".json").unlink()
+    assert len(labeled.compute(scheduler="sync")) == 4
+
+
+def test_a_model_file_that_changes_while_read_is_refused(
+    mini_model_path: Path, monkeypatch: pytest.MonkeyPatch, in_process_dask: type[InProcessCluster]
+) -> None:
+    from intent import model_io
+    from intent.errors import ModelLoadError
+
+    monkeypatch.setattr(model_io, "check_model_file", lambda path: {"model_sha256": "0" * 64})
+    ddf = dd.from_pandas(frame(2), npartitions=1)
+    with pytest.raises(ModelLoadError) as caught:
+        dask_engine.classify_dataframe(ddf, "text", model=mini_model_path, client=InProcessCluster())
+    assert str(caught.value) == (
+        f"The model file {mini_model_path} changed while it was being read. Fix: run the command again."
+    )
+
+
+def test_a_part_that_starts_with_a_zero_width_space_keeps_it(tmp_path: Path) -> None:
+    """U+FEFF is a BOM only at the file's start: a record starting with it (pasted text) keeps it in its part."""
+    from intent.io.dask_engine import csv_parts, read_csv_part
+
+    path = tmp_path / "in.csv"
+    path.write_bytes("id,text\n1,hola\n\ufeff2,adiós\n".encode("utf-8-sig"))
+    parts = csv_parts(path, target_bytes=1)
+    assert parts[0].encoding == "utf-8-sig"
+    assert [r for p in parts for r in read_csv_part(p).values.tolist()] == [["1", "hola"], ["\ufeff2", "adiós"]]

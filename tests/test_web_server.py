@@ -515,3 +515,261 @@ def test_the_server_runs_with_the_settings_given_and_logs_as_asked(
         log.warning("a warning")
         err = capsys.readouterr().err.splitlines()
         assert "not shown" not in "\n".join(err) and err.count("WARNING:     a warning") == 1
+
+
+# ---- serve()'s settings, defaults and stopping, with uvicorn's server stood in for (fast) -------------
+
+from intent import config as intent_config  # noqa: E402
+from intent.errors import ModelLoadError, Terminated  # noqa: E402
+from intent.web import app as app_module  # noqa: E402
+
+
+class FakeApp:
+    """What create_app returns, as far as serve() uses it: the abort hook of running classifications."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.aborted = 0
+        self.state = self
+
+    def abort(self) -> None:
+        self.aborted += 1
+
+
+class Started:
+    """What serve() handed to uvicorn and how the stand-in server ran."""
+
+    def __init__(self) -> None:
+        self.apps: list[FakeApp] = []
+        self.configs: list[dict[str, Any]] = []
+        self.sockets: list[list[socket.socket]] = []
+        self.servers: list[Any] = []
+        self.stop_with: int | None = None
+        self.timers: list[tuple[tuple[Any, ...], dict[str, Any], bool]] = []
+
+
+def stopped(*args: Any, **kwargs: Any) -> int | type[BaseException]:
+    """serve()'s exit status, or the kind of interruption it raised (caught: an unexpected Ctrl-C must fail
+    the test, not stop the test run)."""
+    try:
+        return serve(*args, **kwargs)
+    except KeyboardInterrupt as exc:
+        return type(exc)
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> Started:
+    import uvicorn
+
+    seen = Started()
+    real_config = uvicorn.Config
+
+    def create_app(settings: Any) -> FakeApp:
+        seen.apps.append(FakeApp(settings))
+        return seen.apps[-1]
+
+    def config(app: Any, **kwargs: Any) -> Any:
+        seen.configs.append(kwargs)
+        return real_config(app, **kwargs)
+
+    class FakeServer:
+        def __init__(self, config: Any) -> None:
+            self.config, self.stopped_by = config, None
+            seen.servers.append(self)
+
+        def run(self, sockets: list[socket.socket]) -> None:
+            seen.sockets.append(sockets)
+            self.on_ready()
+            logging.getLogger("intent.web").info("serving")
+            self.stopped_by = seen.stop_with
+            if seen.stop_with is not None:
+                self.on_stop()
+
+    class FakeTimer:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.call = (args, kwargs)
+
+        def start(self) -> None:
+            seen.timers.append((*self.call, True))
+
+    monkeypatch.setattr(app_module, "create_app", create_app)
+    monkeypatch.setattr(uvicorn, "Config", config)
+    monkeypatch.setattr(server_module, "_server_class", lambda: FakeServer)
+    monkeypatch.setattr(threading, "Timer", FakeTimer)
+    return seen
+
+
+def test_serve_defaults_are_the_documented_ones(
+    started: Started, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Only host and port given: the limits of intent.config, one job, the shipped model, personal models in
+    ./intent-personal, the host list of loopback, no browser; uvicorn logs at info with its access log (request
+    lines: method, path and status, never a message's text, which is in the body) and waits 5 s for requests."""
+    monkeypatch.chdir(tmp_path)
+    log = logging.getLogger("intent.web")
+    handlers = list(log.handlers)
+    assert stopped("127.0.0.1", 0) == 0
+    (app,) = started.apps
+    assert app.settings == app_module.ServeSettings(
+        model_path=None,
+        max_upload_mb=intent_config.SERVE_MAX_UPLOAD_MB,
+        max_texts=intent_config.SERVE_MAX_TEXTS,
+        max_chars=intent_config.SERVE_MAX_CHARS,
+        jobs=1,
+        max_job_memory_mb=intent_config.SERVE_JOB_MAX_MEMORY_MB,
+        allowed_hosts=app_module.LOOPBACK_HOSTS,
+        personal_dir=tmp_path.resolve() / "intent-personal",
+    )
+    assert started.configs == [{"log_level": "info", "access_log": True, "timeout_graceful_shutdown": 5}]
+    assert started.timers == []  # no browser opened
+    err = capsys.readouterr().err.splitlines()
+    (sock,) = started.sockets[0]
+    host, port = sock.getsockname()
+    assert host == "127.0.0.1"  # this machine only, as asked (not every interface)
+    assert err[:2] == [
+        f"intent: the page is at http://127.0.0.1:{port}  (Ctrl-C to stop)",
+        f"intent: personal models trained on the page are saved in {tmp_path.resolve() / 'intent-personal'}",
+    ]
+    assert err[2:] == ["INFO:     serving"]  # no warning on loopback; our log lines at info, in uvicorn's format
+    assert log.handlers == handlers  # the handler goes with the server: a second serve() prints each line once
+
+
+def test_serve_passes_every_setting_given(
+    started: Started, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    model = tmp_path / "m.joblib"
+    settings: dict[str, Any] = {"max_upload_mb": 3, "max_texts": 7, "max_chars": 500, "jobs": 2}
+    assert serve("127.0.0.1", 0, model, max_job_memory_mb=300, personal_dir=Path("~/mine"), **settings) == 0
+    (app,) = started.apps
+    assert app.settings == app_module.ServeSettings(
+        model_path=model,
+        max_job_memory_mb=300,
+        allowed_hosts=app_module.LOOPBACK_HOSTS,
+        personal_dir=tmp_path / "mine",
+        **settings,
+    )
+    (server,) = started.servers
+    assert server.on_stop == app.abort  # a signal stops running classifications at once
+
+
+def test_quiet_serve_logs_warnings_only_and_no_requests(
+    started: Started, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert serve("127.0.0.1", 0, quiet=True, personal_dir=tmp_path) == 0
+    assert started.configs == [{"log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5}]
+    assert "serving" not in capsys.readouterr().err
+
+
+def test_open_browser_opens_the_page_a_second_after_it_serves(
+    started: Started, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import webbrowser
+
+    assert serve("127.0.0.1", 0, open_browser=True, quiet=True, personal_dir=tmp_path) == 0
+    port = started.sockets[0][0].getsockname()[1]
+    assert started.timers == [((1.0, webbrowser.open), {"args": (f"http://127.0.0.1:{port}",)}, True)]
+
+
+def test_an_ipv6_address_is_shown_in_brackets(
+    started: Started, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    class Bound:
+        def getsockname(self) -> tuple[str, int, int, int]:
+            return ("::1", 8123, 0, 0)
+
+    bound = Bound()
+    monkeypatch.setattr(server_module, "bind", lambda host, port: bound)
+    assert serve("::1", 8123, quiet=True, personal_dir=tmp_path) == 0
+    assert started.sockets == [[bound]]  # uvicorn serves on the socket bound before the model loaded
+    assert capsys.readouterr().err.startswith("intent: the page is at http://[::1]:8123  (Ctrl-C to stop)\n")
+    assert started.apps[0].settings.allowed_hosts == app_module.LOOPBACK_HOSTS
+
+
+@pytest.mark.parametrize(("signum", "raised"), [(signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)])
+def test_the_signal_that_stopped_the_server_is_raised(
+    started: Started, signum: int, raised: type[BaseException], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = logging.getLogger("intent.web")
+    handlers = list(log.handlers)
+    started.stop_with = signum
+    assert stopped("127.0.0.1", 0, quiet=True, personal_dir=tmp_path) is raised
+    assert started.apps[0].aborted == 1 and log.handlers == handlers
+
+
+def test_a_model_that_fails_to_load_frees_the_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, started: Started
+) -> None:
+    sockets: list[socket.socket] = []
+    monkeypatch.setattr(server_module, "bind", lambda host, port: sockets.append(bind(host, port)) or sockets[-1])
+
+    def broken(settings: Any) -> None:
+        raise ModelLoadError("damaged")
+
+    monkeypatch.setattr(app_module, "create_app", broken)
+    with pytest.raises(ModelLoadError):
+        serve("127.0.0.1", 0, personal_dir=tmp_path)
+    assert sockets[0].fileno() == -1 and started.servers == []
+
+
+def test_the_server_remembers_the_signal_and_stops_classifications_at_once() -> None:
+    import uvicorn
+
+    server = server_module._server_class()(uvicorn.Config(FakeApp(None)))
+    assert server.stopped_by is None and server.on_stop is None and server.on_ready is None
+    server.handle_exit(signal.SIGINT, None)  # no hook set: nothing to stop
+    stops: list[str] = []
+    server.on_stop = lambda: stops.append("stopped")
+    server.handle_exit(signal.SIGTERM, None)
+    assert server.stopped_by == signal.SIGTERM and stops == ["stopped"] and server.should_exit
+    assert not server.force_exit
+    server.handle_exit(signal.SIGINT, None)  # a second Ctrl-C: stop now, without waiting for open requests
+    assert server.force_exit and server.stopped_by == signal.SIGINT
+
+
+def test_the_page_is_announced_only_once_serving_and_not_when_stopping_already(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signal during start-up (should_exit set) means no "the page is at" line; without a hook, nothing runs."""
+    import asyncio
+
+    import uvicorn
+
+    stop_during_startup = False
+
+    async def startup(self: Any, sockets: Any = None) -> None:
+        self.should_exit = stop_during_startup
+
+    monkeypatch.setattr(uvicorn.Server, "startup", startup)
+    server = server_module._server_class()(uvicorn.Config(FakeApp(None)))
+    asyncio.run(server.startup())  # no on_ready: nothing to call
+    ready: list[str] = []
+    server.on_ready = lambda: ready.append("ready")
+    asyncio.run(server.startup())
+    assert ready == ["ready"]
+    stop_during_startup = True
+    asyncio.run(server.startup())
+    assert ready == ["ready"]
+
+
+def test_a_port_just_freed_can_be_bound_again() -> None:
+    """`intent serve` restarted at once on the same port: the old connections' TIME_WAIT does not block it."""
+    first = bind("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    accepted, _ = first.accept()
+    accepted.close()  # the server closes first: its side of the connection waits (TIME_WAIT)
+    client.close()
+    first.close()
+    bind("127.0.0.1", port).close()
+
+
+def test_a_server_open_to_the_network_says_so_and_checks_no_host(
+    started: Started, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert serve("0.0.0.0", 0, quiet=True, personal_dir=tmp_path) == 0
+    assert started.apps[0].settings.allowed_hosts is None
+    assert capsys.readouterr().err.splitlines()[2] == (
+        "intent: warning: listening on 0.0.0.0, not only on this machine: anyone who can reach it can send messages "
+        "to classify and read the results. Use the default --host 127.0.0.1 unless you mean it."
+    )

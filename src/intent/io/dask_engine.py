@@ -255,11 +255,16 @@ class CsvPart:
 
 
 def _lines(fh: BinaryIO, encoding: str, consumed: list[int]) -> Iterator[str]:
-    """The file's lines decoded, counting in ``consumed[0]`` the bytes handed out so far."""
+    """The file's lines decoded, counting in ``consumed[0]`` the bytes handed out so far.
+
+    Lines end at LF, CRLF or a lone CR (old Mac files), as `intent classify` reads them: a file
+    iterated by LF alone would hand csv.reader a CR-only file as one line it refuses.
+    """
     decoder = codecs.getincrementaldecoder(encoding)()
-    for raw in fh:
-        consumed[0] += len(raw)
-        yield decoder.decode(raw)
+    for block in fh:
+        for raw in block.splitlines(keepends=True):  # bytes split at CR, LF and CRLF only
+            consumed[0] += len(raw)
+            yield decoder.decode(raw)
 
 
 def csv_parts(path: Path, target_bytes: int) -> list[CsvPart]:
