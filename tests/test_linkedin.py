@@ -222,6 +222,7 @@ def test_an_unreadable_folder_says_permission_denied(tmp_path: Path, monkeypatch
         with pytest.raises(DataError, match="permission denied") as caught:
             resolve_sources(str(folder))
         assert "found: nothing" not in str(caught.value)
+        assert str(caught.value).startswith(f"{folder}: permission denied, intent cannot list this folder. Fix:")
     finally:
         folder.chmod(stat.S_IRWXU)
 
@@ -458,3 +459,92 @@ def test_a_damaged_zip_on_stdin_is_named_stdin(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(truncated_zip(tmp_path / "t.zip").read_bytes())))
     with pytest.raises(DataError, match=r"^stdin is not a readable zip archive: it is damaged or incomplete"):
         resolve_sources("-")
+
+
+# ---- issue 21: the codes and names users (and the web API) see --------------------------------------
+
+
+def unknown_compression_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("messages.csv", MESSAGES_CSV)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
+        at = data.find(signature)
+        data[at + offset] = 99
+    path.write_bytes(bytes(data))
+    return path
+
+
+def not_a_zip(path: Path) -> Path:
+    path.write_text("text\nhola\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (encrypted_zip, "encrypted_zip"),
+        (truncated_zip, "damaged_zip"),
+        (not_a_zip, "damaged_zip"),
+        (bad_crc_zip, "damaged_zip"),  # found while reading the member
+        (unknown_compression_zip, "damaged_zip"),  # found when opening the member
+    ],
+    ids=["encrypted", "truncated", "not-a-zip", "bad-crc", "unknown-compression"],
+)
+def test_each_unreadable_archive_has_its_code(tmp_path: Path, make: object, code: str) -> None:
+    """The web API answers the code beside the message: a client tells a password from damage by it."""
+    with pytest.raises(DataError) as caught:
+        for source in resolve_sources(str(make(tmp_path / "export.zip"))):  # type: ignore[operator]
+            with source.open() as fh:
+                fh.read()
+    assert caught.value.code == code
+
+
+def test_a_folder_without_export_files_has_its_code(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        resolve_sources(str(tmp_path))
+    assert caught.value.code == "no_export_files"
+
+
+def test_sources_are_named_as_the_user_can_find_them(tmp_path: Path) -> None:
+    """Matches of a pattern by their path, partitions in subfolders by their path in the folder."""
+    parts = tmp_path / "parts"
+    (parts / "2024").mkdir(parents=True)
+    (parts / "2025").mkdir()
+    for year in ("2024", "2025"):
+        (parts / year / "part-0.csv").write_text("text\nhola\n", encoding="utf-8")
+    assert [s.name for s in resolve_sources(str(parts))] == ["2024/part-0.csv", "2025/part-0.csv"]
+    pattern = str(parts / "202[45]" / "part-?.c*")  # every wildcard at once
+    assert [s.name for s in resolve_sources(pattern)] == [str(parts / y / "part-0.csv") for y in ("2024", "2025")]
+    missing = tmp_path / "MISSING-X.csv"  # no wildcard: no note about a pattern
+    with pytest.raises(DataError, match=rf"^No such file or folder: {missing}$"):
+        resolve_sources(str(missing))
+
+
+def test_a_parquet_file_is_known_by_its_bytes_whatever_its_name(tmp_path: Path) -> None:
+    (tmp_path / "part-0.csv").write_bytes(b"PAR1 data")
+    (tmp_path / "part-1.csv").write_text("text\nhola\n", encoding="utf-8")
+    assert [s.kind for s in resolve_sources(str(tmp_path))] == ["parquet", "csv"]
+
+
+def test_stdin_alone_is_accepted_among_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intent.io.linkedin import resolve_inputs
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"text\nhola\n")))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text\nadios\n", encoding="utf-8")
+    assert [s.name for s in resolve_inputs(["-", str(plain)])] == ["stdin", "plain.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_keeps_its_name(tmp_path: Path) -> None:
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(MESSAGES_CSV, encoding="utf-8"), daemon=True)
+    writer.start()
+    (source,) = resolve_sources(str(fifo))
+    writer.join(5)
+    assert source.name == "in.csv"
+    with source.open() as fh:
+        assert fh.read().decode() == MESSAGES_CSV

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Final
 
 import numpy as np
@@ -392,19 +393,18 @@ class _WordColumns:
             self.reset()
         split = [d.split() for d in documents]
         ids = self.ids
-        new = list(dict.fromkeys(w for words in split for w in words if w not in ids))
+        new = set(chain.from_iterable(split)).difference(ids)  # (the order ids are given in changes no count)
         if new:
-            self._learn(new)
-        occurrences = np.fromiter((ids[w] for words in split for w in words), dtype=np.int32)
-        per_document = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(split))
+            self._learn(list(new))
+        occurrences = np.fromiter(map(ids.__getitem__, chain.from_iterable(split)), dtype=np.int32)
+        per_document = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         if len(split) < PRODUCT_FROM:
             return _count_pairs(*self._columns(occurrences, per_document), len(split), self.table.n_features)
         indptr = np.zeros(len(split) + 1, dtype=np.int64)
         np.cumsum(per_document, out=indptr[1:])
         ones = np.ones(len(occurrences), dtype=np.float32)
         words = sp.csr_matrix((ones, occurrences, indptr), shape=(len(split), self.matrix.shape[0]))
-        product = words @ self.matrix
-        product.eliminate_zeros()
+        product = words @ self.matrix  # counts of ones: never an explicit zero
         rows = np.repeat(np.arange(len(split), dtype=np.int64), np.diff(product.indptr))
         return rows, product.indices.astype(np.int32, copy=False), product.data
 

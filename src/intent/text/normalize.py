@@ -81,7 +81,7 @@ _EMOJI = re.compile(
     "[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u200d\u20e3]*)+"
 )
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
-_TRIPLED = re.compile(r"(\w)\1\1")
+_TRIPLED = re.compile(r"(.)\1\1", re.DOTALL)
 # (A character-class search is several times faster than max(text) for these range tests.)
 _PAST_ARROWS = re.compile("[\u2190-\U0010ffff]")
 _PAST_TABLE = re.compile("[\u3000-\U0010ffff]")
@@ -205,8 +205,8 @@ def _sub_near_digits(
 
 def squash_repeats(text: str) -> str:
     """Collapse letters stretched three or more times ("holaaa" -> "hola"); Spanish never triples."""
-    # Most texts stretch nothing: searching for any word character tripled (a simpler pattern, a
-    # superset of the letters it squashes) is cheaper than substituting.
+    # Most texts stretch nothing: searching for any character tripled (a simpler pattern, a superset
+    # of the letters it squashes; "." skips the category test \w costs) is cheaper than substituting.
     return _REPEATS.sub(r"\1", text) if _TRIPLED.search(text) else text
 
 

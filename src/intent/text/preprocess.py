@@ -139,20 +139,21 @@ class SpacyPreprocessor(Transformer):
             units = list(nlp.pipe(texts, batch_size=self.batch_size))
             read = self._lemmas_of_tokens
         for i, unit in enumerate(units):
-            lemmas, sentences, negated = read(unit)
+            lemmas, starts, negated = read(unit)
             out[i, LEMMAS] = " ".join(lemmas)
             out[i, TEXT] = fold_accents(texts[i])
-            out[i, STRUCTURE] = " ".join(_structure(lemmas, sentences, negated))
+            out[i, STRUCTURE] = " ".join(_structure(lemmas, starts, negated))
             out[i, NORMALIZED] = texts[i]
         return out
 
-    def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[bool]]:
-        """Kept lemmas, sentences and negation, from a trained pipeline's own lemmas (they depend on context)."""
+    def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[int]]:
+        """Kept lemmas, sentence starts and negated positions (see `_structure`), from a trained
+        pipeline's own lemmas (they depend on context)."""
         lemmas: list[str] = []
-        sentences: list[int] = []
-        negated: list[bool] = []
+        starts: list[int] = []
+        negated: list[int] = []
         drop = self.drop_stopwords
-        sentence, in_scope, pending = 0, False, False
+        in_scope, pending = False, False
         for token in doc:
             text = token.text
             ends = text in _SENTENCE_END or (token.is_space and "\n" in text)
@@ -163,7 +164,7 @@ class SpacyPreprocessor(Transformer):
                     pending = pending or (ends and bool(lemmas))
                     continue
             if pending:
-                sentence += 1
+                starts.append(len(lemmas))
                 pending = False
             if is_placeholder(text):
                 lemma = text
@@ -177,13 +178,13 @@ class SpacyPreprocessor(Transformer):
                 lemma = folded if folded in _FUNCTION_WORDS else _fold((token.lemma_ or text).lower())
                 if not lemma or " " in lemma:  # tokens are joined by single spaces for the n-grams
                     lemma = "_".join(lemma.split()) or "_"
+            if in_scope and not is_placeholder(lemma) and lemma not in _KEPT_PUNCT:
+                negated.append(len(lemmas))
             lemmas.append(lemma)
-            sentences.append(sentence)
-            negated.append(in_scope and not is_placeholder(lemma) and lemma not in _KEPT_PUNCT)
             if lemma in _NEGATIONS:
                 in_scope = True
             pending = ends
-        return lemmas, sentences, negated
+        return lemmas, starts, negated
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(["lemmas", "text", "structure", "normalized"], dtype=object)
@@ -208,21 +209,25 @@ class SpacyPreprocessor(Transformer):
         )
 
 
-def _structure(lemmas: list[str], sentences: list[int], negated: list[bool]) -> list[str]:
-    """Position and negation tokens (see `SpacyPreprocessor`); "?" and "!" keep their position too."""
+def _structure(lemmas: list[str], starts: list[int], negated: list[int]) -> list[str]:
+    """Position and negation tokens (see `SpacyPreprocessor`); "?" and "!" keep their position too.
+
+    ``starts``: where each sentence after the first begins in ``lemmas`` (a sentence of dropped
+    stop words only begins where the next does); ``negated``: the positions a negation covers.
+    The tokens are a bag (the structure branch reads single tokens): zone by zone, then negations.
+    """
     if not lemmas:
         return []
-    last = sentences[-1]
-    out = []
-    for lemma, sentence, neg in zip(lemmas, sentences, negated, strict=True):
-        if last == 0:
-            out.append(SINGLE + lemma)
-        elif sentence == 0:
-            out.append(BEGIN + lemma)
-        elif sentence >= last - 1 and (last >= 2 or sentence == last):
-            out.append(END + lemma)
-        if neg:
-            out.append(NEGATED + lemma)
+    last = len(starts)
+    while last and starts[last - 1] == len(lemmas):  # sentences begun after the last lemma hold none
+        last -= 1
+    if last == 0:
+        out = [SINGLE + lemma for lemma in lemmas]
+    else:
+        # the first sentence, and the closing zone: the last two sentences (the last, of two)
+        out = [BEGIN + lemma for lemma in lemmas[: starts[0]]]
+        out += [END + lemma for lemma in lemmas[starts[last - 2] if last >= 2 else starts[0] :]]
+    out += [NEGATED + lemmas[i] for i in negated]
     return out
 
 
@@ -293,37 +298,39 @@ class _TokenKinds:
             lemma = "_".join(lemma.split()) or "_"
         return (_KEEP, ends, lemma, resets, lemma in _NEGATIONS, lemma not in _KEPT_PUNCT)
 
-    def lemmas(self, doc: np.ndarray) -> tuple[list[str], list[int], list[bool]]:
-        """Kept lemmas, with the sentence each sits in and whether a negation covers it, of a
-        document given by its token ids (``Doc.to_array(ORTH)``)."""
+    def lemmas(self, doc: np.ndarray) -> tuple[list[str], list[int], list[int]]:
+        """Kept lemmas, where each sentence after the first begins, and the positions a negation
+        covers (see `_structure`), of a document given by its token ids (``Doc.to_array(ORTH)``)."""
         if len(self.known) > self._LIMIT:
             self.known = {}
         known, describe = self.known, self._describe
         lemmas: list[str] = []
-        sentences: list[int] = []
-        negated: list[bool] = []
-        sentence, in_scope, pending = 0, False, False
+        starts: list[int] = []
+        negated: list[int] = []
+        in_scope, pending = False, False
         for orth in doc.tolist():
             info = known.get(orth)
             if info is None:
                 info = known[orth] = describe(orth)
             kind, ends, lemma, resets, opens, negatable = info
             if kind == _SKIP:
-                in_scope = in_scope and not resets
-                pending = pending or (ends and bool(lemmas))
+                if resets:
+                    in_scope = False
+                if ends and lemmas:
+                    pending = True
                 continue
             if pending:
-                sentence += 1
+                starts.append(len(lemmas))
                 pending = False
             if resets:
                 in_scope = False
             if kind == _DROP:
                 in_scope = in_scope or opens
                 continue
+            if in_scope and negatable:
+                negated.append(len(lemmas))
             lemmas.append(lemma)
-            sentences.append(sentence)
-            negated.append(in_scope and negatable)
             if opens:
                 in_scope = True
             pending = ends
-        return lemmas, sentences, negated
+        return lemmas, starts, negated
