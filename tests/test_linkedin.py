@@ -135,6 +135,17 @@ def bad_crc_zip(path: Path) -> Path:
     return path
 
 
+def unknown_compression_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("messages.csv", MESSAGES_CSV)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
+        at = data.find(signature)
+        data[at + offset] = 99
+    path.write_bytes(bytes(data))
+    return path
+
+
 def truncated_zip(path: Path) -> Path:
     export_zip(path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -442,15 +453,7 @@ def test_an_encrypted_export_says_how_to_read_it(tmp_path: Path) -> None:
 
 
 def test_a_member_in_an_unknown_compression_is_named(tmp_path: Path) -> None:
-    archive = tmp_path / "export.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr("messages.csv", MESSAGES_CSV)
-    data = bytearray(archive.read_bytes())
-    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
-        at = data.find(signature)
-        data[at + offset] = 99
-    archive.write_bytes(bytes(data))
-    (source,) = resolve_sources(str(archive))
+    (source,) = resolve_sources(str(unknown_compression_zip(tmp_path / "export.zip")))
     with pytest.raises(DataError, match=r"^messages.csv in .*export.zip cannot be read \(.*\). Fix: download or copy"):
         source.open()
 
@@ -462,17 +465,6 @@ def test_a_damaged_zip_on_stdin_is_named_stdin(tmp_path: Path, monkeypatch: pyte
 
 
 # ---- issue 21: the codes and names users (and the web API) see --------------------------------------
-
-
-def unknown_compression_zip(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr("messages.csv", MESSAGES_CSV)
-    data = bytearray(path.read_bytes())
-    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method: 99, unknown
-        at = data.find(signature)
-        data[at + offset] = 99
-    path.write_bytes(bytes(data))
-    return path
 
 
 def not_a_zip(path: Path) -> Path:

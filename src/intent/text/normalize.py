@@ -162,8 +162,10 @@ def _has_url_hint(text: str) -> bool:
 
 def _may_hold_percent(text: str) -> bool:
     """False only when `_PERCENT` cannot match: no "%" and no "ciento" in any case."""
+    if "%" in text:
+        return True
     low = _lowered(text)
-    return "%" in text or low is None or "ciento" in low
+    return low is None or "ciento" in low
 
 
 def _mask_money(text: str) -> str:
