@@ -4,6 +4,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from intent.text.preprocess import LEMMAS, STRUCTURE, TEXT, SpacyPreprocessor, check_texts
 
@@ -153,3 +155,61 @@ def test_token_kinds_are_cached_per_string_and_agree_across_batches() -> None:
     one_by_one = [pre.transform([t])[0].tolist() for t in ("no, gracias", "hola holaa", "¿y tú?")]
     together = pre.transform(["no, gracias", "hola holaa", "¿y tú?"]).tolist()
     assert one_by_one == together
+
+
+# Words that exercise every rule of the token walk: negations (kept, or dropped as stop words),
+# words that end a scope, stop words, content words, a placeholder, sentence ends, a line break.
+_WALK_WORDS = [
+    "no",
+    "ni",
+    "nunca",
+    "sin",
+    "tampoco",
+    "nadie",
+    "pero",
+    "sino",
+    "aunque",
+    "de",
+    "la",
+    "que",
+    "para",
+    "ti",
+    "tú",
+    "quién",
+    "demo",
+    "reuniones",
+    "ofrecemos",
+    "interesa",
+    "necesitamos",
+    "CRM",
+    "gracias",
+    "www.ejemplo.com",
+    ".",
+    ",",
+    ";",
+    "?",
+    "!",
+    "…",
+    "¿",
+    "¡",
+    "\n",
+]
+
+
+@given(st.lists(st.lists(st.sampled_from(_WALK_WORDS), max_size=14).map(" ".join), min_size=1, max_size=6))
+@example(["no , demo", "demo", "", "gracias .", "no", "CRM"])  # a scope or sentence never crosses documents
+@example(["nunca pero demo no demo", "de la . demo ? no ¿ CRM ! \n que"])
+def test_batch_walk_equals_walking_each_documents_tokens(texts: list[str]) -> None:
+    """The lookup path reads a whole batch's token ids at once; a trained pipeline's path walks
+    each document's Token objects one by one. Over the same lemmas, they agree."""
+    from intent.text.nlp import get_nlp
+    from intent.text.normalize import normalize
+    from intent.text.preprocess import _structure
+
+    nlp = get_nlp("blank:es")  # with spaCy's lookup Lemmatizer: token.lemma_ is the table's lemma
+    for drop in (True, False):
+        pre = SpacyPreprocessor(drop_stopwords=drop)
+        walked = [pre._lemmas_of_tokens(doc) for doc in nlp.pipe(normalize(t) for t in texts)]
+        batch = pre.transform(texts)
+        assert batch[:, LEMMAS].tolist() == [" ".join(lemmas) for lemmas, _, _ in walked]
+        assert batch[:, STRUCTURE].tolist() == [" ".join(_structure(*read)) for read in walked]

@@ -131,22 +131,18 @@ class SpacyPreprocessor(Transformer):
         if table is not None:
             # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
             tokenizer = cast(Tokenizer, nlp.tokenizer)
-            units: list[Any] = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
-            kinds = _TokenKinds.of(nlp, table, self.drop_stopwords)
-            kinds.prime(units)
-            read: Any = kinds.lemmas
+            ids = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
+            reads = _TokenKinds.of(nlp, table, self.drop_stopwords).read(ids)
         else:
-            units = list(nlp.pipe(texts, batch_size=self.batch_size))
-            read = self._lemmas_of_tokens
-        for i, unit in enumerate(units):
-            lemmas, starts, negated = read(unit)
+            reads = [self._lemmas_of_tokens(doc) for doc in nlp.pipe(texts, batch_size=self.batch_size)]
+        for i, (lemmas, starts, negated) in enumerate(reads):
             out[i, LEMMAS] = " ".join(lemmas)
             out[i, TEXT] = fold_accents(texts[i])
             out[i, STRUCTURE] = " ".join(_structure(lemmas, starts, negated))
             out[i, NORMALIZED] = texts[i]
         return out
 
-    def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[int]]:
+    def _lemmas_of_tokens(self, doc: Doc) -> Read:
         """Kept lemmas, sentence starts and negated positions (see `_structure`), from a trained
         pipeline's own lemmas (they depend on context)."""
         lemmas: list[str] = []
@@ -235,14 +231,34 @@ _SKIP, _KEEP, _DROP = 0, 1, 2
 #: What a distinct token string means for the lemmas: (kind, ends a sentence, lemma, resets the
 #: negation scope, opens one, can be negated).
 _Kind = tuple[int, bool, str, bool, bool, bool]
+# The same, but the lemma, packed in one small integer per string (bits of `_TokenKinds.codes`).
+_IS_KEPT, _IS_DROPPED, _ENDS, _RESETS, _OPENS, _NEGATABLE = 1, 2, 4, 8, 16, 32
+
+
+def _pack(kind: _Kind) -> int:
+    what, ends, _, resets, opens, negatable = kind
+    return (
+        (_IS_KEPT if what == _KEEP else _IS_DROPPED if what == _DROP else 0)
+        | (_ENDS if ends else 0)
+        | (_RESETS if resets else 0)
+        | (_OPENS if opens else 0)
+        | (_NEGATABLE if negatable else 0)
+    )
+
+
+#: Each document's kept lemmas, where each sentence after the first begins among them, and the
+#: positions a negation covers (see `_structure`).
+Read = tuple[list[str], list[int], list[int]]
 
 
 class _TokenKinds:
     """What each distinct token string means for the lemmas, computed once per string.
 
     Tokens repeat a great deal across messages, so instead of asking spaCy for a Token object
-    and its attributes token by token, a document's token ids are read as one array and each id
-    is looked up here. Only for lookup pipelines, where a token's lemma depends on its text alone.
+    and its attributes token by token, a batch's token ids are read as arrays, each distinct id
+    is described once (and kept), and the walk through each document's tokens (sentences,
+    negation scopes) is a few array operations over the whole batch. Only for lookup pipelines,
+    where a token's lemma depends on its text alone.
     """
 
     _cache: ClassVar[dict[tuple[int, int, bool], _TokenKinds]] = {}
@@ -250,24 +266,13 @@ class _TokenKinds:
 
     def __init__(self, nlp: Any, table: Table | LemmaTable, drop: bool) -> None:
         self.nlp, self.table, self.drop = nlp, table, drop
-        self.known: dict[int, _Kind] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.known: dict[int, int] = {}  # token id -> row of `codes` and `lemma_of`
+        self.codes = np.zeros(0, dtype=np.uint8)
+        self.lemma_of = np.zeros(0, dtype=object)  # str
         self.primed: dict[int, str] = {}  # lemmas looked up for a batch, by token id
-
-    def prime(self, docs: list[np.ndarray]) -> None:
-        """Look up the lemmas of every token not seen before, for the whole batch at once
-        (``docs``: each document's token ids, ``Doc.to_array(ORTH)``)."""
-        if not isinstance(self.table, LemmaTable) or not docs:
-            return
-        orths = np.unique(np.concatenate(docs)).tolist()
-        unseen = [o for o in orths if o not in self.known]
-        strings = self.nlp.vocab.strings
-        self.primed = dict(zip(unseen, self.table.lookup([strings[o] for o in unseen]), strict=True))
-
-    def lookup(self, orth: int, text: str) -> str:
-        if isinstance(self.table, LemmaTable):
-            lemma = self.primed.get(orth)
-            return lemma if lemma is not None else self.table.lookup([text])[0]
-        return str(self.table.get(orth, text))  # spaCy's table, by the string's hash
 
     @classmethod
     def of(cls, nlp: Any, table: Any, drop: bool) -> _TokenKinds:
@@ -276,6 +281,12 @@ class _TokenKinds:
         if kinds is None or kinds.nlp is not nlp or kinds.table is not table:
             kinds = cls._cache[key] = cls(nlp, table, drop)
         return kinds
+
+    def lookup(self, orth: int, text: str) -> str:
+        if isinstance(self.table, LemmaTable):
+            lemma = self.primed.get(orth)
+            return lemma if lemma is not None else self.table.lookup([text])[0]
+        return str(self.table.get(orth, text))  # spaCy's table, by the string's hash
 
     def _describe(self, orth: int) -> _Kind:
         lexeme = self.nlp.vocab[orth]
@@ -298,39 +309,97 @@ class _TokenKinds:
             lemma = "_".join(lemma.split()) or "_"
         return (_KEEP, ends, lemma, resets, lemma in _NEGATIONS, lemma not in _KEPT_PUNCT)
 
-    def lemmas(self, doc: np.ndarray) -> tuple[list[str], list[int], list[int]]:
-        """Kept lemmas, where each sentence after the first begins, and the positions a negation
-        covers (see `_structure`), of a document given by its token ids (``Doc.to_array(ORTH)``)."""
-        if len(self.known) > self._LIMIT:
-            self.known = {}
-        known, describe = self.known, self._describe
-        lemmas: list[str] = []
-        starts: list[int] = []
-        negated: list[int] = []
-        in_scope, pending = False, False
-        for orth in doc.tolist():
-            info = known.get(orth)
-            if info is None:
-                info = known[orth] = describe(orth)
-            kind, ends, lemma, resets, opens, negatable = info
-            if kind == _SKIP:
-                if resets:
-                    in_scope = False
-                if ends and lemmas:
-                    pending = True
-                continue
-            if pending:
-                starts.append(len(lemmas))
-                pending = False
-            if resets:
-                in_scope = False
-            if kind == _DROP:
-                in_scope = in_scope or opens
-                continue
-            if in_scope and negatable:
-                negated.append(len(lemmas))
-            lemmas.append(lemma)
-            if opens:
-                in_scope = True
-            pending = ends
-        return lemmas, starts, negated
+    def _rows(self, distinct: list[int]) -> np.ndarray:
+        """The row of each distinct token id, describing the ones not seen before (their lemmas
+        looked up together: one vectorized search for the batch)."""
+        if len(self.known) + len(distinct) > self._LIMIT:
+            self.reset()
+        known = self.known
+        unseen = [o for o in distinct if o not in known]
+        if unseen:
+            if isinstance(self.table, LemmaTable):
+                strings = self.nlp.vocab.strings
+                self.primed = dict(zip(unseen, self.table.lookup([strings[o] for o in unseen]), strict=True))
+            kinds = [self._describe(o) for o in unseen]
+            self.primed = {}
+            base = len(self.lemma_of)
+            known.update(zip(unseen, range(base, base + len(unseen)), strict=True))
+            self.lemma_of = np.concatenate([self.lemma_of, np.array([kind[2] for kind in kinds], dtype=object)])
+            new = np.fromiter(map(_pack, kinds), dtype=np.uint8, count=len(kinds))
+            self.codes = np.concatenate([self.codes, new])
+        return np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
+
+    def read(self, docs: list[np.ndarray]) -> list[Read]:
+        """Kept lemmas, sentence starts and negated positions of each document, given by its token
+        ids (``Doc.to_array(ORTH)``), as walking its tokens one by one gives them:
+
+        - a kept token's lemma is appended; a dropped stop word is not, but can open a negation;
+        - a negation's scope opens after the token that opens it and covers the kept, negatable
+          tokens up to (not including) one that resets it (punctuation, "pero"), or the end;
+        - a sentence begins at the first kept or dropped token after one that ends a sentence
+          (a kept "?" or "!", or skipped punctuation or a line break once a lemma is kept).
+        """
+        if not docs:
+            return []
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        orths = np.concatenate(docs)
+        if not len(orths):
+            return [([], [], []) for _ in docs]
+        distinct, inverse = np.unique(orths, return_inverse=True)
+        rows = self._rows(distinct.tolist())
+        code = self.codes[rows][inverse]
+        n = len(code)
+        position = np.arange(n)
+        doc_first = np.cumsum(lengths) - lengths  # each document's first token
+        document = np.repeat(np.arange(len(docs)), lengths)
+        first = doc_first[document]  # of each token: its document's first token
+        kept = (code & _IS_KEPT) != 0
+        skipped = (code & (_IS_KEPT | _IS_DROPPED)) == 0
+        ends = (code & _ENDS) != 0
+        # lemmas kept before each token in its document, and in all documents before it
+        kept_through = np.cumsum(kept)
+        kept_before_doc = kept_through[first] - kept[first]
+        before = kept_through - kept - kept_before_doc
+
+        # In a negation's scope: the last opening before the token comes no earlier than the last
+        # reset at or before it (a token that does both resets first; a document's first token
+        # counts as a reset).
+        last_reset = _last_flagged(((code & _RESETS) != 0) | (position == first), strictly=False)
+        last_open = _last_flagged((code & _OPENS) != 0, strictly=True)
+        negated = kept & ((code & _NEGATABLE) != 0) & (last_open >= last_reset)
+
+        # A sentence begins at a kept or dropped token when, since the previous one (or the
+        # document's start), some token ended a sentence: a kept one, or a skipped one once a
+        # lemma was kept.
+        marks = ends & (kept | (skipped & (before > 0)))
+        marks_before = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(marks, out=marks_before[1:])
+        since = np.maximum(_last_flagged(~skipped, strictly=True), first)
+        begins = ~skipped & (marks_before[:-1] > marks_before[since])
+
+        lemmas, lemma_bounds = self.lemma_of[rows[inverse[kept]]].tolist(), _bounds(document[kept], len(docs))
+        starts, start_bounds = before[begins].tolist(), _bounds(document[begins], len(docs))
+        negations, negation_bounds = before[negated].tolist(), _bounds(document[negated], len(docs))
+        return [
+            (
+                lemmas[lemma_bounds[i] : lemma_bounds[i + 1]],
+                starts[start_bounds[i] : start_bounds[i + 1]],
+                negations[negation_bounds[i] : negation_bounds[i + 1]],
+            )
+            for i in range(len(docs))
+        ]
+
+
+def _last_flagged(flag: np.ndarray, strictly: bool) -> np.ndarray:
+    """For each position, the last flagged position at or before it (strictly before it with
+    ``strictly``), or -1 when there is none."""
+    flagged = np.concatenate([[-1], np.flatnonzero(flag)])
+    through = np.cumsum(flag)
+    return flagged[through - flag if strictly else through]
+
+
+def _bounds(document: np.ndarray, n_docs: int) -> list[int]:
+    """Where each document's entries begin in a list of entries ordered by ``document``, and the end."""
+    bounds = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(document, minlength=n_docs), out=bounds[1:])
+    return bounds.tolist()
