@@ -11,7 +11,7 @@ half-million-entry lookup table (seconds and 150 MB at every start).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar, cast
 
@@ -134,7 +134,7 @@ class SpacyPreprocessor(Transformer):
             ids = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
             reads = _TokenKinds.of(nlp, table, self.drop_stopwords).read(ids)
         else:
-            reads = [self._lemmas_of_tokens(doc) for doc in nlp.pipe(texts, batch_size=self.batch_size)]
+            reads = map(self._lemmas_of_tokens, nlp.pipe(texts, batch_size=self.batch_size))
         for i, (lemmas, starts, negated) in enumerate(reads):
             out[i, LEMMAS] = " ".join(lemmas)
             out[i, TEXT] = fold_accents(texts[i])
@@ -329,7 +329,7 @@ class _TokenKinds:
             self.codes = np.concatenate([self.codes, new])
         return np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
 
-    def read(self, docs: list[np.ndarray]) -> list[Read]:
+    def read(self, docs: list[np.ndarray]) -> Iterator[Read]:
         """Kept lemmas, sentence starts and negated positions of each document, given by its token
         ids (``Doc.to_array(ORTH)``), as walking its tokens one by one gives them:
 
@@ -340,11 +340,11 @@ class _TokenKinds:
           (a kept "?" or "!", or skipped punctuation or a line break once a lemma is kept).
         """
         if not docs:
-            return []
+            return iter(())
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         orths = np.concatenate(docs)
         if not len(orths):
-            return [([], [], []) for _ in docs]
+            return (([], [], []) for _ in docs)
         distinct, inverse = np.unique(orths, return_inverse=True)
         rows = self._rows(distinct.tolist())
         code = self.codes[rows][inverse]
@@ -380,14 +380,16 @@ class _TokenKinds:
         lemmas, lemma_bounds = self.lemma_of[rows[inverse[kept]]].tolist(), _bounds(document[kept], len(docs))
         starts, start_bounds = before[begins].tolist(), _bounds(document[begins], len(docs))
         negations, negation_bounds = before[negated].tolist(), _bounds(document[negated], len(docs))
-        return [
+        # One document at a time, as the caller consumes them: a batch's thousands of small lists
+        # never live together (living together, they make Python's cycle collector walk them).
+        return (
             (
                 lemmas[lemma_bounds[i] : lemma_bounds[i + 1]],
                 starts[start_bounds[i] : start_bounds[i + 1]],
                 negations[negation_bounds[i] : negation_bounds[i + 1]],
             )
             for i in range(len(docs))
-        ]
+        )
 
 
 def _last_flagged(flag: np.ndarray, strictly: bool) -> np.ndarray:
