@@ -11,7 +11,7 @@ half-million-entry lookup table (seconds and 150 MB at every start).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar, cast
 
@@ -132,17 +132,20 @@ class SpacyPreprocessor(Transformer):
             # Lookup pipelines: tokenize, then look lemmas up directly (same lemmas, much faster).
             tokenizer = cast(Tokenizer, nlp.tokenizer)
             ids = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
-            reads = _TokenKinds.of(nlp, table, self.drop_stopwords).read(ids)
+            lemmas, structure = _TokenKinds.of(nlp, table, self.drop_stopwords).read(ids)
         else:
-            reads = map(self._lemmas_of_tokens, nlp.pipe(texts, batch_size=self.batch_size))
-        for i, (lemmas, starts, negated) in enumerate(reads):
-            out[i, LEMMAS] = " ".join(lemmas)
-            out[i, TEXT] = fold_accents(texts[i])
-            out[i, STRUCTURE] = " ".join(_structure(lemmas, starts, negated))
-            out[i, NORMALIZED] = texts[i]
+            lemmas, structure = [], []
+            for doc in nlp.pipe(texts, batch_size=self.batch_size):
+                kept, starts, negated = self._lemmas_of_tokens(doc)
+                lemmas.append(" ".join(kept))
+                structure.append(" ".join(_structure(kept, starts, negated)))
+        out[:, LEMMAS] = lemmas
+        out[:, TEXT] = [fold_accents(t) for t in texts]
+        out[:, STRUCTURE] = structure
+        out[:, NORMALIZED] = texts
         return out
 
-    def _lemmas_of_tokens(self, doc: Doc) -> Read:
+    def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[int]]:
         """Kept lemmas, sentence starts and negated positions (see `_structure`), from a trained
         pipeline's own lemmas (they depend on context)."""
         lemmas: list[str] = []
@@ -228,6 +231,9 @@ def _structure(lemmas: list[str], starts: list[int], negated: list[int]) -> list
 
 
 _SKIP, _KEEP, _DROP = 0, 1, 2
+#: The structure prefixes by zone number (columns of `_TokenKinds.zoned`).
+_ZONES = (BEGIN, END, SINGLE, NEGATED)
+_BEGIN_ZONE, _END_ZONE, _SINGLE_ZONE, _NEGATED_ZONE = range(len(_ZONES))
 #: What a distinct token string means for the lemmas: (kind, ends a sentence, lemma, resets the
 #: negation scope, opens one, can be negated).
 _Kind = tuple[int, bool, str, bool, bool, bool]
@@ -244,11 +250,6 @@ def _pack(kind: _Kind) -> int:
         | (_OPENS if opens else 0)
         | (_NEGATABLE if negatable else 0)
     )
-
-
-#: Each document's kept lemmas, where each sentence after the first begins among them, and the
-#: positions a negation covers (see `_structure`).
-Read = tuple[list[str], list[int], list[int]]
 
 
 class _TokenKinds:
@@ -272,6 +273,7 @@ class _TokenKinds:
         self.known: dict[int, int] = {}  # token id -> row of `codes` and `lemma_of`
         self.codes = np.zeros(0, dtype=np.uint8)
         self.lemma_of = np.zeros(0, dtype=object)  # str
+        self.zoned = np.zeros((0, len(_ZONES)), dtype=object)  # the lemma with each zone's prefix
         self.primed: dict[int, str] = {}  # lemmas looked up for a batch, by token id
 
     @classmethod
@@ -324,14 +326,18 @@ class _TokenKinds:
             self.primed = {}
             base = len(self.lemma_of)
             known.update(zip(unseen, range(base, base + len(unseen)), strict=True))
-            self.lemma_of = np.concatenate([self.lemma_of, np.array([kind[2] for kind in kinds], dtype=object)])
+            lemmas = [kind[2] for kind in kinds]
+            self.lemma_of = np.concatenate([self.lemma_of, np.array(lemmas, dtype=object)])
+            zoned = np.array([[zone + lemma for zone in _ZONES] for lemma in lemmas], dtype=object)
+            self.zoned = np.concatenate([self.zoned, zoned.reshape(len(lemmas), len(_ZONES))])
             new = np.fromiter(map(_pack, kinds), dtype=np.uint8, count=len(kinds))
             self.codes = np.concatenate([self.codes, new])
         return np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
 
-    def read(self, docs: list[np.ndarray]) -> Iterator[Read]:
-        """Kept lemmas, sentence starts and negated positions of each document, given by its token
-        ids (``Doc.to_array(ORTH)``), as walking its tokens one by one gives them:
+    def read(self, docs: list[np.ndarray]) -> tuple[list[str], list[str]]:
+        """Each document's lemmas and structure tokens (each joined by spaces), from its token ids
+        (``Doc.to_array(ORTH)``): what `_lemmas_of_tokens` and `_structure` give walking its
+        tokens one by one:
 
         - a kept token's lemma is appended; a dropped stop word is not, but can open a negation;
         - a negation's scope opens after the token that opens it and covers the kept, negatable
@@ -339,19 +345,18 @@ class _TokenKinds:
         - a sentence begins at the first kept or dropped token after one that ends a sentence
           (a kept "?" or "!", or skipped punctuation or a line break once a lemma is kept).
         """
-        if not docs:
-            return iter(())
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        orths = np.concatenate(docs)
+        n_docs = len(docs)
+        orths = np.concatenate(docs) if docs else np.zeros(0, dtype=np.uint64)
         if not len(orths):
-            return (([], [], []) for _ in docs)
+            return [""] * n_docs, [""] * n_docs
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs)
         distinct, inverse = np.unique(orths, return_inverse=True)
         rows = self._rows(distinct.tolist())
         code = self.codes[rows][inverse]
         n = len(code)
         position = np.arange(n)
         doc_first = np.cumsum(lengths) - lengths  # each document's first token
-        document = np.repeat(np.arange(len(docs)), lengths)
+        document = np.repeat(np.arange(n_docs), lengths)
         first = doc_first[document]  # of each token: its document's first token
         kept = (code & _IS_KEPT) != 0
         skipped = (code & (_IS_KEPT | _IS_DROPPED)) == 0
@@ -377,19 +382,44 @@ class _TokenKinds:
         since = np.maximum(_last_flagged(~skipped, strictly=True), first)
         begins = ~skipped & (marks_before[:-1] > marks_before[since])
 
-        lemmas, lemma_bounds = self.lemma_of[rows[inverse[kept]]].tolist(), _bounds(document[kept], len(docs))
-        starts, start_bounds = before[begins].tolist(), _bounds(document[begins], len(docs))
-        negations, negation_bounds = before[negated].tolist(), _bounds(document[negated], len(docs))
-        # One document at a time, as the caller consumes them: a batch's thousands of small lists
-        # never live together (living together, they make Python's cycle collector walk them).
-        return (
-            (
-                lemmas[lemma_bounds[i] : lemma_bounds[i + 1]],
-                starts[start_bounds[i] : start_bounds[i + 1]],
-                negations[negation_bounds[i] : negation_bounds[i + 1]],
-            )
-            for i in range(len(docs))
+        # Zones (see `_structure`): sentence starts after a document's last lemma begin nothing;
+        # with none left, the document is one sentence; else the first sentence, and the closing
+        # zone from the start of the second-to-last sentence (of the last, with two).
+        row = rows[inverse]
+        lemma_doc = document[kept]
+        lemma_count = np.bincount(lemma_doc, minlength=n_docs)
+        start_doc, start_at = document[begins], before[begins]
+        useful = start_at < lemma_count[start_doc]
+        last = np.bincount(start_doc[useful], minlength=n_docs)
+        start_bounds = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(start_doc, minlength=n_docs), out=start_bounds[1:])
+        padded = np.append(start_at, 0)  # a document without starts reads a harmless 0
+        first_end = padded[start_bounds[:-1]]
+        closing = padded[start_bounds[:-1] + np.maximum(last - 2, 0)]
+        lemma_at = before[kept]  # each kept lemma's place in its document
+        zone = np.where(
+            last[lemma_doc] == 0,
+            _SINGLE_ZONE,
+            np.where(
+                lemma_at < first_end[lemma_doc], _BEGIN_ZONE, np.where(lemma_at >= closing[lemma_doc], _END_ZONE, -1)
+            ),
         )
+        zoned = zone >= 0
+        lemmas = self.lemma_of[row[kept]].tolist()
+        zone_tokens = self.zoned[row[kept][zoned], zone[zoned]].tolist()
+        negated_tokens = self.zoned[row[negated], _NEGATED_ZONE].tolist()
+        lemma_bounds = _bounds(lemma_doc, n_docs)
+        zone_bounds = _bounds(lemma_doc[zoned], n_docs)
+        negated_bounds = _bounds(document[negated], n_docs)
+        joined_lemmas = [" ".join(lemmas[lemma_bounds[i] : lemma_bounds[i + 1]]) for i in range(n_docs)]
+        structure = [
+            " ".join(
+                zone_tokens[zone_bounds[i] : zone_bounds[i + 1]]
+                + negated_tokens[negated_bounds[i] : negated_bounds[i + 1]]
+            )
+            for i in range(n_docs)
+        ]
+        return joined_lemmas, structure
 
 
 def _last_flagged(flag: np.ndarray, strictly: bool) -> np.ndarray:
