@@ -309,12 +309,21 @@ class TfidfTable:
         data = (np.log(counts) + np.float32(1.0)) * self.idf[indices]
         # rows are sorted: row i's entries are data[bounds[i]:bounds[i + 1]]
         bounds = np.searchsorted(rows, np.arange(n_docs + 1))
-        squares = np.zeros(len(data) + 1)
-        np.cumsum(np.square(data, dtype=np.float64), out=squares[1:])
-        norms = np.sqrt(squares[bounds[1:]] - squares[bounds[:-1]])
+        norms = _row_norms(data, bounds)
         norms[norms == 0] = 1.0
         data *= np.repeat((1.0 / norms).astype(np.float32), bounds[1:] - bounds[:-1])
         return rows, indices, data
+
+
+def _row_norms(data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """The L2 norm of each row's entries ``data[bounds[i]:bounds[i + 1]]`` (0 for an empty row),
+    summed in float64 as scikit-learn's normalization does."""
+    sums = np.zeros(len(bounds) - 1)
+    filled = np.flatnonzero(bounds[1:] > bounds[:-1])
+    if len(filled):
+        # a filled row's sum runs to the next filled row's start: the rows between hold nothing
+        sums[filled] = np.add.reduceat(np.square(data, dtype=np.float64), bounds[filled])
+    return np.sqrt(sums)
 
 
 def _count_pairs(
@@ -343,6 +352,13 @@ def _count_pairs(
     return rows, columns, (ends - starts).astype(np.float32)
 
 
+class _Ids(dict[str, int]):
+    """Word -> row of `_WordColumns.matrix`; -1 for a word not seen yet (instead of a KeyError)."""
+
+    def __missing__(self, word: str) -> int:
+        return -1
+
+
 class _WordColumns:
     """The vocabulary columns of each distinct word's ``char_wb`` n-grams, computed once per word.
 
@@ -359,7 +375,7 @@ class _WordColumns:
         self.reset()
 
     def reset(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.ids = _Ids()
         self.starts = np.zeros(1, dtype=np.int64)  # word i's columns: flat[starts[i]:starts[i+1]]
         self.flat = np.zeros(0, dtype=np.int32)
         self._matrix: sp.csr_matrix | None = None
@@ -392,12 +408,16 @@ class _WordColumns:
         if len(self.ids) > self._LIMIT:
             self.reset()
         split = [d.split() for d in documents]
-        ids = self.ids
-        new = set(chain.from_iterable(split)).difference(ids)  # (the order ids are given in changes no count)
-        if new:
-            self._learn(list(new))
-        occurrences = np.fromiter(map(ids.__getitem__, chain.from_iterable(split)), dtype=np.int32)
         per_document = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        ids = self.ids
+        total = int(per_document.sum())
+        occurrences = np.fromiter(map(ids.__getitem__, chain.from_iterable(split)), np.int32, total)
+        unknown = np.flatnonzero(occurrences < 0)
+        if len(unknown):  # words met for the first time: their columns are computed once, here
+            words = list(chain.from_iterable(split))
+            new = list(dict.fromkeys(words[i] for i in unknown.tolist()))
+            self._learn(new)
+            occurrences[unknown] = [ids[words[i]] for i in unknown.tolist()]
         if len(split) < PRODUCT_FROM:
             return _count_pairs(*self._columns(occurrences, per_document), len(split), self.table.n_features)
         indptr = np.zeros(len(split) + 1, dtype=np.int64)
