@@ -263,7 +263,7 @@ class _TokenKinds:
     """
 
     _cache: ClassVar[dict[tuple[int, int, bool], _TokenKinds]] = {}
-    _LIMIT = 100_000  # distinct strings kept before the cache starts again (about 20 MB)
+    _LIMIT = 50_000  # distinct strings kept before the cache starts again (about 40 MB)
 
     def __init__(self, nlp: Any, table: Table | LemmaTable, drop: bool) -> None:
         self.nlp, self.table, self.drop = nlp, table, drop
