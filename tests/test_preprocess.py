@@ -213,3 +213,18 @@ def test_batch_walk_equals_walking_each_documents_tokens(texts: list[str]) -> No
         batch = pre.transform(texts)
         assert batch[:, LEMMAS].tolist() == [" ".join(lemmas) for lemmas, _, _ in walked]
         assert batch[:, STRUCTURE].tolist() == [" ".join(_structure(*read)) for read in walked]
+
+
+def test_token_cache_starting_again_changes_no_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its size limit the cache of token kinds is emptied, mid-batch or between batches."""
+    from intent.text.preprocess import _TokenKinds
+
+    texts = ["No, gracias. No necesito un CRM", "¿Agendamos una demo?", "hola ana, qué tal", "demo gratis hoy"]
+    expected = SpacyPreprocessor().transform(texts).tolist()
+    _TokenKinds._cache.clear()
+    monkeypatch.setattr(_TokenKinds, "_LIMIT", 6)
+    small = SpacyPreprocessor()
+    assert [small.transform([t])[0].tolist() for t in texts] == expected
+    assert small.transform(texts).tolist() == expected
+    assert small.transform(texts[::-1]).tolist() == expected[::-1]
+    _TokenKinds._cache.clear()
