@@ -200,17 +200,23 @@ _WALK_WORDS = [
 @example(["no , demo", "demo", "", "gracias .", "no", "CRM"])  # a scope or sentence never crosses documents
 @example(["nunca pero demo no demo", "de la . demo ? no ¿ CRM ! \n que"])
 def test_batch_walk_equals_walking_each_documents_tokens(texts: list[str]) -> None:
-    """The lookup path reads a whole batch's token ids at once; a trained pipeline's path walks
-    each document's Token objects one by one. Over the same lemmas, they agree."""
+    """The lookup path reads a batch's token ids with array operations (or, for a few messages,
+    walks them one by one); a trained pipeline's path walks each document's Token objects. Over
+    the same lemmas, all three agree."""
+    from intent.text import preprocess
     from intent.text.nlp import get_nlp
     from intent.text.normalize import normalize
     from intent.text.preprocess import _structure
 
     nlp = get_nlp("blank:es")  # with spaCy's lookup Lemmatizer: token.lemma_ is the table's lemma
-    for drop in (True, False):
+    for drop, walk_below in ((True, 0), (False, 0), (True, 100), (False, 100)):
         pre = SpacyPreprocessor(drop_stopwords=drop)
         walked = [pre._lemmas_of_tokens(doc) for doc in nlp.pipe(normalize(t) for t in texts)]
-        batch = pre.transform(texts)
+        original, preprocess.WALK_BELOW = preprocess.WALK_BELOW, walk_below
+        try:
+            batch = pre.transform(texts)
+        finally:
+            preprocess.WALK_BELOW = original
         assert batch[:, LEMMAS].tolist() == [" ".join(lemmas) for lemmas, _, _ in walked]
         assert batch[:, STRUCTURE].tolist() == [" ".join(_structure(*read)) for read in walked]
 

@@ -11,8 +11,9 @@ half-million-entry lookup table (seconds and 150 MB at every start).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache, partial
+from itertools import chain
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -20,7 +21,7 @@ from spacy.attrs import ORTH
 from spacy.lang.es.stop_words import STOP_WORDS
 from spacy.lookups import Table
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from intent.config import DEFAULT_SPACY_MODEL, KEEP_WORDS
 from intent.estimator import Transformer
@@ -148,42 +149,8 @@ class SpacyPreprocessor(Transformer):
     def _lemmas_of_tokens(self, doc: Doc) -> tuple[list[str], list[int], list[int]]:
         """Kept lemmas, sentence starts and negated positions (see `_structure`), from a trained
         pipeline's own lemmas (they depend on context)."""
-        lemmas: list[str] = []
-        starts: list[int] = []
-        negated: list[int] = []
         drop = self.drop_stopwords
-        in_scope, pending = False, False
-        for token in doc:
-            text = token.text
-            ends = text in _SENTENCE_END or (token.is_space and "\n" in text)
-            if token.is_space or token.is_punct:
-                if not token.is_space:
-                    in_scope = False
-                if token.is_space or text not in _KEPT_PUNCT:
-                    pending = pending or (ends and bool(lemmas))
-                    continue
-            if pending:
-                starts.append(len(lemmas))
-                pending = False
-            if is_placeholder(text):
-                lemma = text
-            else:
-                folded = _fold(text)
-                if folded in _SCOPE_END_WORDS:
-                    in_scope = False
-                if drop and folded in _STOP_WORDS:
-                    in_scope = in_scope or folded in _NEGATIONS
-                    continue
-                lemma = folded if folded in _FUNCTION_WORDS else _fold((token.lemma_ or text).lower())
-                if not lemma or " " in lemma:  # tokens are joined by single spaces for the n-grams
-                    lemma = "_".join(lemma.split()) or "_"
-            if in_scope and not is_placeholder(lemma) and lemma not in _KEPT_PUNCT:
-                negated.append(len(lemmas))
-            lemmas.append(lemma)
-            if lemma in _NEGATIONS:
-                in_scope = True
-            pending = ends
-        return lemmas, starts, negated
+        return _walk([_kind(t.text, t.is_space, t.is_punct, drop, partial(_own_lemma, t)) for t in doc])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(["lemmas", "text", "structure", "normalized"], dtype=object)
@@ -231,6 +198,9 @@ def _structure(lemmas: list[str], starts: list[int], negated: list[int]) -> list
 
 
 _SKIP, _KEEP, _DROP = 0, 1, 2
+#: Batches of fewer documents are walked token by token (`_TokenKinds._walk_each`), larger ones
+#: with array operations over the whole batch (`_TokenKinds.read`).
+WALK_BELOW = 16
 #: The structure prefixes by zone number (columns of `_TokenKinds.zoned`).
 _ZONES = (BEGIN, END, SINGLE, NEGATED)
 _BEGIN_ZONE, _END_ZONE, _SINGLE_ZONE, _NEGATED_ZONE = range(len(_ZONES))
@@ -270,11 +240,12 @@ class _TokenKinds:
         self.reset()
 
     def reset(self) -> None:
-        self.known: dict[int, int] = {}  # token id -> row of `codes` and `lemma_of`
+        self.known: dict[int, int] = {}  # token id -> row of `codes`, `lemma_of` and `zoned` (its first rows)
         self.codes = np.zeros(0, dtype=np.uint8)
         self.lemma_of = np.zeros(0, dtype=object)  # str
         self.zoned = np.zeros((0, len(_ZONES)), dtype=object)  # the lemma with each zone's prefix
         self.primed: dict[int, str] = {}  # lemmas looked up for a batch, by token id
+        self.kinds: list[_Kind] = []  # by row, for `_walk`
 
     @classmethod
     def of(cls, nlp: Any, table: Any, drop: bool) -> _TokenKinds:
@@ -293,23 +264,7 @@ class _TokenKinds:
     def _describe(self, orth: int) -> _Kind:
         lexeme = self.nlp.vocab[orth]
         text = lexeme.orth_
-        ends = text in _SENTENCE_END or (lexeme.is_space and "\n" in text)
-        if lexeme.is_space:
-            return (_SKIP, ends, "", False, False, False)
-        if lexeme.is_punct:
-            kept = text in _KEPT_PUNCT  # "?" and "!" carry intent; other punctuation only ends a scope
-            return (_KEEP if kept else _SKIP, ends, _fold(text) if kept else "", True, False, False)
-        if is_placeholder(text):
-            return (_KEEP, ends, text, False, False, False)
-        folded = _fold(text)
-        resets = folded in _SCOPE_END_WORDS
-        if self.drop and folded in _STOP_WORDS:
-            return (_DROP, ends, "", resets, folded in _NEGATIONS, False)
-        # the lookup table's lemmas of function words are noise ("para" -> "parir")
-        lemma = folded if folded in _FUNCTION_WORDS else _fold(self.lookup(orth, text))
-        if not lemma or " " in lemma:  # tokens are joined by single spaces for the n-grams
-            lemma = "_".join(lemma.split()) or "_"
-        return (_KEEP, ends, lemma, resets, lemma in _NEGATIONS, lemma not in _KEPT_PUNCT)
+        return _kind(text, lexeme.is_space, lexeme.is_punct, self.drop, lambda: self.lookup(orth, text))
 
     def _rows(self, distinct: list[int]) -> np.ndarray:
         """The row of each distinct token id, describing the ones not seen before (their lemmas
@@ -324,14 +279,18 @@ class _TokenKinds:
                 self.primed = dict(zip(unseen, self.table.lookup([strings[o] for o in unseen]), strict=True))
             kinds = [self._describe(o) for o in unseen]
             self.primed = {}
-            base = len(self.lemma_of)
-            known.update(zip(unseen, range(base, base + len(unseen)), strict=True))
+            base, end = len(known), len(known) + len(unseen)
+            if end > len(self.codes):  # room for twice as many: one message's new words copy nothing
+                grown = max(2 * end, 1024)
+                self.codes = np.resize(self.codes, grown)
+                self.lemma_of = np.resize(self.lemma_of, grown)
+                self.zoned = np.resize(self.zoned, (grown, len(_ZONES)))
+            known.update(zip(unseen, range(base, end), strict=True))
             lemmas = [kind[2] for kind in kinds]
-            self.lemma_of = np.concatenate([self.lemma_of, np.array(lemmas, dtype=object)])
-            zoned = np.array([[zone + lemma for zone in _ZONES] for lemma in lemmas], dtype=object)
-            self.zoned = np.concatenate([self.zoned, zoned.reshape(len(lemmas), len(_ZONES))])
-            new = np.fromiter(map(_pack, kinds), dtype=np.uint8, count=len(kinds))
-            self.codes = np.concatenate([self.codes, new])
+            self.lemma_of[base:end] = lemmas
+            self.zoned[base:end] = [[zone + lemma for zone in _ZONES] for lemma in lemmas]
+            self.codes[base:end] = np.fromiter(map(_pack, kinds), dtype=np.uint8, count=len(kinds))
+            self.kinds += kinds
         return np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
 
     def read(self, docs: list[np.ndarray]) -> tuple[list[str], list[str]]:
@@ -346,6 +305,8 @@ class _TokenKinds:
           (a kept "?" or "!", or skipped punctuation or a line break once a lemma is kept).
         """
         n_docs = len(docs)
+        if n_docs < WALK_BELOW:
+            return self._walk_each(docs)
         orths = np.concatenate(docs) if docs else np.zeros(0, dtype=np.uint64)
         if not len(orths):
             return [""] * n_docs, [""] * n_docs
@@ -420,6 +381,78 @@ class _TokenKinds:
             for i in range(n_docs)
         ]
         return joined_lemmas, structure
+
+    def _walk_each(self, docs: list[np.ndarray]) -> tuple[list[str], list[str]]:
+        """`read` for a few documents: each walked token by token (the array operations' fixed
+        cost is several documents' whole walk)."""
+        ids = [doc.tolist() for doc in docs]
+        self._rows(list(dict.fromkeys(chain.from_iterable(ids))))
+        known, kinds = self.known, self.kinds
+        lemmas, structure = [], []
+        for orths in ids:
+            kept, starts, negated = _walk([kinds[known[o]] for o in orths])
+            lemmas.append(" ".join(kept))
+            structure.append(" ".join(_structure(kept, starts, negated)))
+        return lemmas, structure
+
+
+def _own_lemma(token: Token) -> str:
+    """A trained pipeline's lemma of ``token``, lowercased (its text when it has none)."""
+    return (token.lemma_ or token.text).lower()
+
+
+def _kind(text: str, is_space: bool, is_punct: bool, drop: bool, lemma: Callable[[], str]) -> _Kind:
+    """What a token means for the lemmas (see `_Kind`), from its text and spaCy's flags; ``lemma``
+    gives its lemma (asked only for a content word)."""
+    ends = text in _SENTENCE_END or (is_space and "\n" in text)
+    if is_space:
+        return (_SKIP, ends, "", False, False, False)
+    if is_punct:
+        kept = text in _KEPT_PUNCT  # "?" and "!" carry intent; other punctuation only ends a scope
+        return (_KEEP if kept else _SKIP, ends, _fold(text) if kept else "", True, False, False)
+    if is_placeholder(text):
+        return (_KEEP, ends, text, False, False, False)
+    folded = _fold(text)
+    resets = folded in _SCOPE_END_WORDS
+    if drop and folded in _STOP_WORDS:
+        return (_DROP, ends, "", resets, folded in _NEGATIONS, False)
+    # the lookup table's lemmas of function words are noise ("para" -> "parir")
+    found = folded if folded in _FUNCTION_WORDS else _fold(lemma())
+    if not found or " " in found:  # tokens are joined by single spaces for the n-grams
+        found = "_".join(found.split()) or "_"
+    negatable = found not in _KEPT_PUNCT and not is_placeholder(found)
+    return (_KEEP, ends, found, resets, found in _NEGATIONS, negatable)
+
+
+def _walk(kinds: list[_Kind]) -> tuple[list[str], list[int], list[int]]:
+    """Kept lemmas, where each sentence after the first begins among them, and the positions a
+    negation covers (see `_structure`), of a document's tokens given by their kinds."""
+    lemmas: list[str] = []
+    starts: list[int] = []
+    negated: list[int] = []
+    in_scope, pending = False, False
+    for kind, ends, lemma, resets, opens, negatable in kinds:
+        if kind == _SKIP:
+            if resets:
+                in_scope = False
+            if ends and lemmas:
+                pending = True
+            continue
+        if pending:
+            starts.append(len(lemmas))
+            pending = False
+        if resets:
+            in_scope = False
+        if kind == _DROP:
+            in_scope = in_scope or opens
+            continue
+        if in_scope and negatable:
+            negated.append(len(lemmas))
+        lemmas.append(lemma)
+        if opens:
+            in_scope = True
+        pending = ends
+    return lemmas, starts, negated
 
 
 def _last_flagged(flag: np.ndarray, strictly: bool) -> np.ndarray:
