@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -370,3 +372,30 @@ def test_the_model_reads_only_the_first_max_chars(mini_model: IntentModel) -> No
     assert not np.allclose(model.predict_proba(head[:1000] + tail), model.predict_proba(head))  # the tail matters
     result = model.classify(message, languages=None)
     assert result.truncated and result.status == "truncated"
+
+
+def test_threads_predicting_at_once_get_what_one_thread_gets(mini_model_path: Path) -> None:
+    """The caches filled while predicting (token kinds, words' n-grams) are shared by threads: a
+    web server's, or a user's pool. Each thread's messages are new words to them."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from intent.model_io import load_model_file
+
+    batches = [
+        [f"hola{i}x{j} te ofrezco demo{i} por {j} euros, ¿hablamos? no{i}, gracias" for j in range(n)]
+        for i, n in enumerate([1, 3, 20, 40, 2, 33, 5, 50])
+    ]
+    serial = load_model_file(mini_model_path)
+    expected = [serial.predict_proba(b) for b in batches]
+    shared = load_model_file(mini_model_path)
+    start = threading.Barrier(len(batches))
+
+    def run(batch: list[str]) -> np.ndarray:
+        start.wait()
+        return shared.predict_proba(batch)
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        got = list(pool.map(run, batches))
+    for ours, theirs in zip(got, expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)

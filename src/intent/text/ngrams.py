@@ -14,6 +14,7 @@ padded with a space) and ``word`` (n-grams of space-separated tokens, joined by 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -275,6 +276,11 @@ class TfidfTable:
     def n_features(self) -> int:
         return len(self.idf)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the caches built on first use (`index`, `words`): a copy sent to a
+        worker process builds its own."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_index", "_words")}
+
     @property
     def index(self) -> KeyIndex:
         """The lookup table, built on first use (cheap; not stored)."""
@@ -372,6 +378,7 @@ class _WordColumns:
 
     def __init__(self, table: TfidfTable) -> None:
         self.table = table
+        self.lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -404,7 +411,12 @@ class _WordColumns:
         return self._matrix
 
     def counts(self, documents: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, column, count) of every known ``char_wb`` n-gram of every document, by row."""
+        """(row, column, count) of every known ``char_wb`` n-gram of every document, by row. One
+        thread at a time: a word's id must not be seen before its columns are stored."""
+        with self.lock:
+            return self._counts(documents)
+
+    def _counts(self, documents: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(self.ids) > self._LIMIT:
             self.reset()
         split = [d.split() for d in documents]

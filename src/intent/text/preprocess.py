@@ -11,6 +11,7 @@ half-million-entry lookup table (seconds and 150 MB at every start).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
 from itertools import chain
@@ -237,6 +238,7 @@ class _TokenKinds:
 
     def __init__(self, nlp: Any, table: Table | LemmaTable, drop: bool) -> None:
         self.nlp, self.table, self.drop = nlp, table, drop
+        self.lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -295,6 +297,12 @@ class _TokenKinds:
 
     def read(self, docs: list[np.ndarray]) -> tuple[list[str], list[str]]:
         """Each document's lemmas and structure tokens (each joined by spaces), from its token ids
+        (``Doc.to_array(ORTH)``). One thread at a time: the cache's rows must not move under a reader."""
+        with self.lock:
+            return self._walk_each(docs) if len(docs) < WALK_BELOW else self._read_arrays(docs)
+
+    def _read_arrays(self, docs: list[np.ndarray]) -> tuple[list[str], list[str]]:
+        """Each document's lemmas and structure tokens (each joined by spaces), from its token ids
         (``Doc.to_array(ORTH)``): what `_lemmas_of_tokens` and `_structure` give walking its
         tokens one by one:
 
@@ -305,8 +313,6 @@ class _TokenKinds:
           (a kept "?" or "!", or skipped punctuation or a line break once a lemma is kept).
         """
         n_docs = len(docs)
-        if n_docs < WALK_BELOW:
-            return self._walk_each(docs)
         orths = np.concatenate(docs) if docs else np.zeros(0, dtype=np.uint64)
         if not len(orths):
             return [""] * n_docs, [""] * n_docs
