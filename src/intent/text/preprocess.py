@@ -136,11 +136,8 @@ class SpacyPreprocessor(Transformer):
             ids = [doc.to_array(ORTH) for doc in tokenizer.pipe(texts, batch_size=self.batch_size)]
             lemmas, structure = _TokenKinds.of(nlp, table, self.drop_stopwords).read(ids)
         else:
-            lemmas, structure = [], []
-            for doc in nlp.pipe(texts, batch_size=self.batch_size):
-                kept, starts, negated = self._lemmas_of_tokens(doc)
-                lemmas.append(" ".join(kept))
-                structure.append(" ".join(_structure(kept, starts, negated)))
+            joined = [_joined(*self._lemmas_of_tokens(doc)) for doc in nlp.pipe(texts, batch_size=self.batch_size)]
+            lemmas, structure = [j[0] for j in joined], [j[1] for j in joined]
         out[:, LEMMAS] = lemmas
         out[:, TEXT] = [fold_accents(t) for t in texts]
         out[:, STRUCTURE] = structure
@@ -354,12 +351,11 @@ class _TokenKinds:
         # zone from the start of the second-to-last sentence (of the last, with two).
         row = rows[inverse]
         lemma_doc = document[kept]
-        lemma_count = np.bincount(lemma_doc, minlength=n_docs)
+        lemma_bounds = _bounds(lemma_doc, n_docs)
         start_doc, start_at = document[begins], before[begins]
-        useful = start_at < lemma_count[start_doc]
+        useful = start_at < np.diff(lemma_bounds)[start_doc]
         last = np.bincount(start_doc[useful], minlength=n_docs)
-        start_bounds = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(start_doc, minlength=n_docs), out=start_bounds[1:])
+        start_bounds = _bounds(start_doc, n_docs)
         padded = np.append(start_at, 0)  # a document without starts reads a harmless 0
         first_end = padded[start_bounds[:-1]]
         closing = padded[start_bounds[:-1] + np.maximum(last - 2, 0)]
@@ -375,10 +371,10 @@ class _TokenKinds:
         lemmas = self.lemma_of[row[kept]].tolist()
         zone_tokens = self.zoned[row[kept][zoned], zone[zoned]].tolist()
         negated_tokens = self.zoned[row[negated], _NEGATED_ZONE].tolist()
-        lemma_bounds = _bounds(lemma_doc, n_docs)
-        zone_bounds = _bounds(lemma_doc[zoned], n_docs)
-        negated_bounds = _bounds(document[negated], n_docs)
-        joined_lemmas = [" ".join(lemmas[lemma_bounds[i] : lemma_bounds[i + 1]]) for i in range(n_docs)]
+        lemma_at_doc = lemma_bounds.tolist()
+        zone_bounds = _bounds(lemma_doc[zoned], n_docs).tolist()
+        negated_bounds = _bounds(document[negated], n_docs).tolist()
+        joined_lemmas = [" ".join(lemmas[lemma_at_doc[i] : lemma_at_doc[i + 1]]) for i in range(n_docs)]
         structure = [
             " ".join(
                 zone_tokens[zone_bounds[i] : zone_bounds[i + 1]]
@@ -394,12 +390,13 @@ class _TokenKinds:
         ids = [doc.tolist() for doc in docs]
         self._rows(list(dict.fromkeys(chain.from_iterable(ids))))
         known, kinds = self.known, self.kinds
-        lemmas, structure = [], []
-        for orths in ids:
-            kept, starts, negated = _walk([kinds[known[o]] for o in orths])
-            lemmas.append(" ".join(kept))
-            structure.append(" ".join(_structure(kept, starts, negated)))
-        return lemmas, structure
+        joined = [_joined(*_walk([kinds[known[o]] for o in orths])) for orths in ids]
+        return [j[0] for j in joined], [j[1] for j in joined]
+
+
+def _joined(lemmas: list[str], starts: list[int], negated: list[int]) -> tuple[str, str]:
+    """A walked document's lemmas and its structure tokens, each joined by spaces."""
+    return " ".join(lemmas), " ".join(_structure(lemmas, starts, negated))
 
 
 def _own_lemma(token: Token) -> str:
@@ -469,8 +466,8 @@ def _last_flagged(flag: np.ndarray, strictly: bool) -> np.ndarray:
     return flagged[through - flag if strictly else through]
 
 
-def _bounds(document: np.ndarray, n_docs: int) -> list[int]:
+def _bounds(document: np.ndarray, n_docs: int) -> np.ndarray:
     """Where each document's entries begin in a list of entries ordered by ``document``, and the end."""
     bounds = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(document, minlength=n_docs), out=bounds[1:])
-    return bounds.tolist()
+    return bounds
